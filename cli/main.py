@@ -1,0 +1,166 @@
+"""The click front end: parse arguments, call `vendorguard.scanner`, print, set the exit code.
+
+Exit codes: 0 nothing failed at or above ``--fail-on``; 1 findings; 2 bad usage or unreadable
+input (one line on stderr, no traceback).  Heavy modules (boto3, pulumi, rich) are imported inside
+the commands that need them, so ``vendorguard scan plan`` starts fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from vendorguard.scanner import __version__
+from vendorguard.scanner.errors import InputError
+from vendorguard.scanner.model import SEVERITIES
+
+FORMATS = ("table", "json")
+
+
+class _Group(click.Group):
+    """Turns InputError (and any unexpected error) into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"vendorguard: error: {exc}", err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("vendorguard: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("VENDORGUARD_DEBUG"):
+                raise
+            click.echo(f"vendorguard: internal error: {type(exc).__name__}: {exc} "
+                       "(set VENDORGUARD_DEBUG=1 for the traceback)", err=True)
+            ctx.exit(2)
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write the whole file or nothing: a failed scan never leaves half a report behind."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from None
+
+
+def emit(report: Any, fmt: str, output: str | None, fail_on: str, quiet: bool) -> None:
+    """Render, write, and exit with the code the results call for."""
+    from vendorguard.scanner.reports import render
+    from vendorguard.scanner.results import exit_code
+
+    document = report.to_document()
+    if output:
+        write_atomically(output, render(document, fmt))
+        if not quiet:
+            counts = document["summary"]["by_status"]
+            click.echo(f"wrote {output}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v),
+                       err=True)
+    else:
+        options = {"color": sys.stdout.isatty()} if fmt == "table" else {}
+        click.echo(render(document, fmt, **options), nl=False)
+    sys.exit(exit_code(report.results, fail_on))
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every scan command shares."""
+    for decorator in reversed([
+        click.option("--pack", "packs", multiple=True, metavar="NAME|FILE",
+                     help="Pack to run (repeatable): a shipped pack name or a policy file. "
+                          "Default: hipaa and vendor-article."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+        click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+                     help="Exit 1 when a FAIL of this severity or worse is found."),
+        click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr."),
+    ]):
+        func = decorator(func)
+    return func
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vendorguard")
+def main() -> None:
+    """Check a billing vendor's cloud against the controls a healthcare practice must demand."""
+
+
+@main.group()
+def scan() -> None:
+    """Scan a source: a Terraform plan, a Pulumi preview/stack, or a live AWS account."""
+
+
+@scan.command("plan")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--account-id", help="The AWS account the plan deploys into, when the plan does not "
+                                   "say (decides whether a trust policy's principal is foreign).")
+@output_options
+def scan_plan(files: tuple[str, ...], account_id: str | None, packs: tuple[str, ...], fmt: str,
+              output: str | None, fail_on: str, quiet: bool) -> None:
+    """Scan Terraform plans (`terraform show -json plan.out`); `-` reads stdin."""
+    from vendorguard.scanner.scan import scan_files
+    from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+
+    report = scan_files(files, lambda name, data: read_plan(name, parse_json(name, data), account_id), packs)
+    emit(report, fmt, output, fail_on, quiet)
+
+
+@main.group()
+def packs() -> None:
+    """List, show and validate packs and rules."""
+
+
+@packs.command("list")
+def packs_list() -> None:
+    """The shipped packs, with their control and rule counts."""
+    from vendorguard.scanner.catalog import load_catalog
+
+    catalog, _ = load_catalog()
+    for pack in catalog.packs.values():
+        click.echo(f"{pack.id:16} {pack.version:10} {len(pack.controls):3} controls "
+                   f"{len(pack.rule_ids()):3} rules  {pack.title}")
+    click.echo(f"{len(catalog.rules)} rules in the catalog")
+
+
+@packs.command("show")
+@click.argument("name")
+def packs_show(name: str) -> None:
+    """A pack's controls and the rules each cites (NAME or a policy file)."""
+    from vendorguard.scanner.catalog import select
+
+    catalog, selection = select([name])
+    for pack in selection.packs:
+        click.echo(f"{pack.id} {pack.version} — {pack.title}")
+        for control in pack.controls:
+            click.echo(f"  {control.id}  {control.title}")
+            for rule_id in control.rules:
+                rule = catalog.rules[rule_id]
+                click.echo(f"      {rule.id:14} {rule.severity:8} {rule.domain:22} {rule.title}")
+
+
+@packs.command("validate")
+@click.argument("files", nargs=-1, required=True)
+def packs_validate(files: tuple[str, ...]) -> None:
+    """Check policy files against the schema, compile their conditions, resolve their rule ids."""
+    from vendorguard.scanner.catalog import load_catalog
+
+    catalog, loaded = load_catalog(files)
+    for path, got in zip(files, loaded):
+        rules = [r for r in catalog.rules.values() if r.origin == path]
+        what = f"pack {got.id} ({len(got.controls)} controls)" if not isinstance(got, str) else "no pack"
+        click.echo(f"{path}: valid — {len(rules)} rules, {what}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

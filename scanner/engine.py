@@ -1,0 +1,207 @@
+"""Evaluates the selected rules over an inventory: one result per (rule, resource) or per scope.
+
+Fail closed throughout: a condition that reads an unknown value is UNKNOWN, a condition that
+errors is UNKNOWN, a resource type whose listing failed (a `Gap`) gives UNKNOWN for every rule
+over it, and an account/region control that a partial source (a plan) does not show is UNKNOWN —
+only a complete source (a live account) can say it is absent.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any, Iterable
+
+from jmespath.exceptions import JMESPathError
+
+from .catalog import Rule, Selection
+from .condition import contains_unknown, is_false
+from .functions import current_account
+from .model import UNKNOWN, Gap, Inventory, Resource, Result, Status
+
+_MAX_SHOWN = 160
+
+
+def _jsonable(value: Any) -> Any:
+    """Evidence values as plain JSON (UNKNOWN becomes a marker string)."""
+    if value is UNKNOWN:
+        return "(unknown)"
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(_jsonable(value), separators=(",", ":"), default=str)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+def _evidence(rule: Rule, attributes: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for path, expr in zip(rule.evidence_paths, rule.evidence):
+        try:
+            out[path] = expr(attributes)
+        except (JMESPathError, TypeError, ValueError):
+            out[path] = None
+    return out
+
+
+def _verdict(rule: Rule, attributes: dict[str, Any]) -> tuple[Status, str | None]:
+    """Apply a rule's applicability and condition to one attribute tree."""
+    try:
+        if rule.applies_if is not None:
+            applies = rule.applies_if(attributes)
+            if applies is UNKNOWN:
+                return Status.UNKNOWN, "whether the rule applies is not known"
+            if is_false(applies):
+                return Status.NOT_APPLICABLE, f"does not apply ({rule.applies_if_text})"
+        outcome = rule.condition(attributes)
+    except (JMESPathError, TypeError, ValueError) as exc:
+        return Status.UNKNOWN, f"the condition could not be evaluated: {exc}"
+    if outcome is UNKNOWN:
+        return Status.UNKNOWN, None
+    return (Status.FAIL if is_false(outcome) else Status.PASS), None
+
+
+def _reason(status: Status, evidence: dict[str, Any], resource: Resource | None, note: str | None) -> str:
+    if note:
+        return note
+    if status is Status.UNKNOWN:
+        unknown = [p for p, v in evidence.items() if contains_unknown(v)]
+        why = (resource.unknown_reason if resource is not None else None) or "known only after apply"
+        return f"{', '.join(unknown) or 'a value the rule reads'} not known: {why}"
+    shown = "; ".join(f"{p} = {_show(v)}" for p, v in evidence.items())
+    return shown or ("condition holds" if status is Status.PASS else "condition does not hold")
+
+
+class Engine:
+    """Rules indexed by resource type, ready to run over any number of inventories."""
+
+    def __init__(self, selection: Selection) -> None:
+        self.selection = selection
+        self.by_type: dict[str, list[Rule]] = defaultdict(list)
+        self.scoped: list[Rule] = []
+        for rule in selection.rules:
+            if rule.scope == "resource":
+                for rtype in rule.resource_types:
+                    self.by_type[rtype].append(rule)
+            else:
+                self.scoped.append(rule)
+
+    def _result(self, rule: Rule, status: Status, reason: str, address: str, rtype: str,
+                inventory: Inventory, resource: Resource | None = None,
+                evidence: dict[str, Any] | None = None, account: str | None = None,
+                region: str | None = None) -> Result:
+        return Result(
+            rule_id=rule.id,
+            title=rule.title,
+            domain=rule.domain,
+            severity=rule.severity,
+            status=status,
+            address=address,
+            resource_type=rtype,
+            reason=reason,
+            source=inventory.source,
+            account=resource.account if resource else account,
+            region=resource.region if resource else region,
+            evidence=_jsonable(evidence or {}),
+            file=resource.file if resource else None,
+            line=resource.line if resource else None,
+            controls=list(self.selection.controls.get(rule.id, [])),
+        )
+
+    def _applies_to_source(self, rule: Rule, inventory: Inventory) -> bool:
+        return rule.sources is None or inventory.source in rule.sources
+
+    def _on_resource(self, rule: Rule, resource: Resource, inventory: Inventory) -> Result:
+        token = current_account.set(resource.account)
+        try:
+            status, note = _verdict(rule, resource.attributes)
+            evidence = _evidence(rule, resource.attributes)
+        finally:
+            current_account.reset(token)
+        return self._result(rule, status, _reason(status, evidence, resource, note), resource.address,
+                            resource.type, inventory, resource, evidence)
+
+    def run(self, inventory: Inventory) -> list[Result]:
+        results: list[Result] = []
+        for resource in inventory.resources:
+            for rule in self.by_type.get(resource.type, ()):
+                if self._applies_to_source(rule, inventory):
+                    results.append(self._on_resource(rule, resource, inventory))
+        results.extend(self._gaps(inventory))
+        for rule in self.scoped:
+            if self._applies_to_source(rule, inventory):
+                results.extend(self._scoped(rule, inventory))
+        return results
+
+    def _gaps(self, inventory: Inventory) -> Iterable[Result]:
+        for gap in inventory.gaps:
+            for rule in self.by_type.get(gap.resource_type, ()):
+                if self._applies_to_source(rule, inventory):
+                    yield self._result(rule, Status.UNKNOWN, f"could not be read: {gap.reason}",
+                                       _scope_address(gap.account, gap.region, gap.resource_type),
+                                       gap.resource_type, inventory, account=gap.account,
+                                       region=gap.region)
+
+    def _scoped(self, rule: Rule, inventory: Inventory) -> Iterable[Result]:
+        """Existence rules: per region (or account), at least one resource must satisfy the rule."""
+        per_region = rule.scope == "region"
+        scopes = sorted({(a, r if per_region else None) for a, r in inventory.scopes},
+                        key=lambda s: (s[0] or "", s[1] or ""))
+        members: dict[tuple[str | None, str | None], list[Resource]] = defaultdict(list)
+        for resource in inventory.resources:
+            if resource.type in rule.resource_types:
+                members[(resource.account, resource.region if per_region else None)].append(resource)
+        gaps = {(g.account, g.region if per_region else None): g for g in inventory.gaps
+                if g.resource_type in rule.resource_types}
+        what = " or ".join(rule.resource_types)
+        for account, region in scopes:
+            key = (account, region)
+            address = _scope_address(account, region, rule.resource_types[0])
+            seen = [(r, *self._scoped_verdict(rule, r)) for r in members.get(key, [])]
+            seen = [s for s in seen if s[1] is not Status.NOT_APPLICABLE]
+            passing = [s for s in seen if s[1] is Status.PASS]
+            if passing:
+                resource, status, evidence = passing[0]
+                yield self._result(rule, Status.PASS, f"{resource.address}: " + _reason(
+                    Status.PASS, evidence, resource, None), address, rule.resource_types[0],
+                    inventory, account=account, region=region, evidence=evidence)
+                continue
+            if key in gaps:
+                yield self._result(rule, Status.UNKNOWN, f"could not be read: {gaps[key].reason}",
+                                   address, rule.resource_types[0], inventory, account=account, region=region)
+                continue
+            undecided = [s for s in seen if s[1] is Status.UNKNOWN]
+            if undecided:
+                resource, status, evidence = undecided[0]
+                yield self._result(rule, Status.UNKNOWN, f"{resource.address}: " + _reason(
+                    Status.UNKNOWN, evidence, resource, None), address, rule.resource_types[0],
+                    inventory, account=account, region=region, evidence=evidence)
+            elif seen:
+                shown = "; ".join(f"{r.address}: {_reason(s, e, r, None)}" for r, s, e in seen[:3])
+                yield self._result(rule, Status.FAIL, f"none satisfies the rule — {shown}", address,
+                                   rule.resource_types[0], inventory, account=account, region=region,
+                                   evidence=seen[0][2])
+            elif inventory.complete:
+                where = f"region {region}" if per_region else f"account {account or '(unknown)'}"
+                yield self._result(rule, Status.FAIL, f"no {what} in {where}", address,
+                                   rule.resource_types[0], inventory, account=account, region=region)
+            else:
+                yield self._result(rule, Status.UNKNOWN,
+                                   f"no {what} in this {inventory.source} input; it may be managed elsewhere",
+                                   address, rule.resource_types[0], inventory, account=account, region=region)
+
+    def _scoped_verdict(self, rule: Rule, resource: Resource) -> tuple[Status, dict[str, Any]]:
+        token = current_account.set(resource.account)
+        try:
+            status, _ = _verdict(rule, resource.attributes)
+            return status, _evidence(rule, resource.attributes)
+        finally:
+            current_account.reset(token)
+
+
+def _scope_address(account: str | None, region: str | None, rtype: str) -> str:
+    """A stable address for an account/region-level verdict, e.g. ``123456789012/us-east-1/aws_guardduty_detector``."""
+    return f"{account or '(account)'}/{region or '(global)'}/{rtype}"

@@ -1,0 +1,321 @@
+"""The named functions rule conditions may call, for what JMESPath cannot say cleanly.
+
+Each answers one domain question — does this bucket policy deny non-TLS access, does this IAM
+policy grant ``*`` on ``*``, does this trust policy let another account in without
+``sts:ExternalId``, does this ingress rule open port 22 to the world — and each is unit-tested.
+Policy documents are accepted as JSON text (Terraform, live AWS) or as objects (Pulumi).
+
+Functions listed in `UNKNOWN_AWARE` receive UNKNOWN values and decide for themselves: an ingress
+list with one known world-open SSH rule FAILs even if another rule's CIDR is not known yet.
+Every other function returns UNKNOWN as soon as any argument contains UNKNOWN.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from contextvars import ContextVar
+from typing import Any, Iterable
+
+from jmespath import functions as jp
+
+from .model import REDACTED, UNKNOWN
+
+#: The account that owns the resource being evaluated (None when the source does not know it).
+current_account: ContextVar[str | None] = ContextVar("current_account", default=None)
+
+_ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+#: Condition keys that tie a wildcard principal to something the owner controls.
+_RESTRICTING_KEYS = {
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:principalorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:sourceorgid",
+    "aws:resourceorgid",
+    "aws:principalorgpaths",
+    "kms:calleraccount",
+    "kms:viaservice",
+}
+
+_PHI_TAG_KEYS = {"dataclassification", "classification", "phi", "hipaa", "datatype", "sensitivity"}
+_PHI_TAG_VALUES = {"phi", "ephi", "hipaa", "true", "yes", "pii/phi", "restricted-phi"}
+
+
+def policy_document(policy: Any) -> dict[str, Any] | None:
+    """A policy as a dict, from JSON text or an object; None when absent or unreadable."""
+    if isinstance(policy, dict):
+        return policy
+    if isinstance(policy, str) and policy.strip() and policy != REDACTED:
+        try:
+            parsed = json.loads(policy)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, dict) else None
+    return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def statements(policy: Any) -> list[dict[str, Any]]:
+    """The statements of a policy document, always as a list of dicts."""
+    doc = policy_document(policy)
+    if doc is None:
+        return []
+    return [s for s in _as_list(doc.get("Statement")) if isinstance(s, dict)]
+
+
+def _condition_keys(statement: dict[str, Any]) -> dict[str, Any]:
+    """Condition key (lower-cased) → value, across all operators of a statement."""
+    keys: dict[str, Any] = {}
+    condition = statement.get("Condition")
+    if isinstance(condition, dict):
+        for block in condition.values():
+            if isinstance(block, dict):
+                for key, value in block.items():
+                    keys[key.lower()] = value
+    return keys
+
+
+def _actions_match(statement: dict[str, Any], wanted: Iterable[str]) -> bool:
+    """Whether the statement's Action covers any of `wanted` (IAM wildcards honoured)."""
+    patterns = [str(a).lower() for a in _as_list(statement.get("Action"))]
+    for pattern in patterns:
+        regex = re.compile("^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+        if any(regex.match(w.lower()) for w in wanted):
+            return True
+    return False
+
+
+def _principals(statement: dict[str, Any]) -> tuple[bool, list[str]]:
+    """(wildcard?, AWS principals) of a statement; service and federated principals ignored."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True, []
+    if not isinstance(principal, dict):
+        return False, []
+    aws = [str(p) for p in _as_list(principal.get("AWS"))]
+    return "*" in aws, [p for p in aws if p != "*"]
+
+
+def _is_world(cidr: Any) -> bool:
+    if not isinstance(cidr, str):
+        return False
+    try:
+        return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+def _port_range(rule: dict[str, Any]) -> tuple[int, int] | None | Any:
+    """The (from, to) ports a rule opens; (0, 65535) for all traffic; None for ICMP and the like."""
+    protocol = str(rule.get("protocol", rule.get("ip_protocol", ""))).lower()
+    if protocol in ("-1", "all"):
+        return (0, 65535)
+    if protocol not in ("tcp", "udp", "6", "17"):
+        return None
+    low, high = rule.get("from_port"), rule.get("to_port")
+    if low is UNKNOWN or high is UNKNOWN:
+        return UNKNOWN
+    if low is None or high is None:
+        return (0, 65535)
+    if (low, high) == (0, 0) or (low, high) == (-1, -1):
+        return (0, 65535)
+    return (int(low), int(high))
+
+
+def _world_sources(rule: dict[str, Any]) -> list[str] | Any:
+    """The world-open CIDRs a rule admits (IPv4 and IPv6; both the inline and NACL shapes)."""
+    cidrs = (
+        _as_list(rule.get("cidr_blocks"))
+        + _as_list(rule.get("ipv6_cidr_blocks"))
+        + _as_list(rule.get("cidr_block"))
+        + _as_list(rule.get("ipv6_cidr_block"))
+    )
+    if any(c is UNKNOWN for c in cidrs) or rule.get("cidr_blocks") is UNKNOWN:
+        known = [c for c in cidrs if _is_world(c)]
+        return known or UNKNOWN
+    return [c for c in cidrs if _is_world(c)]
+
+
+def _world_ingress(rules: Any, ports: list[int] | None) -> Any:
+    """Descriptions of allow rules open to the world on any of `ports` (None: on all ports)."""
+    if rules is UNKNOWN:
+        return UNKNOWN
+    offending: list[str] = []
+    undecided = False
+    for rule in _as_list(rules):
+        if rule is UNKNOWN:
+            undecided = True
+            continue
+        if not isinstance(rule, dict):
+            continue
+        action = rule.get("action", "allow")
+        if action is UNKNOWN:
+            undecided = True
+            continue
+        if str(action).lower() != "allow":
+            continue
+        span = _port_range(rule)
+        sources = _world_sources(rule)
+        if span is None or sources == []:
+            continue
+        if span is UNKNOWN or sources is UNKNOWN:
+            undecided = True
+            continue
+        low, high = span
+        if ports is None:
+            hit = (low, high) == (0, 65535)
+        else:
+            hit = any(low <= p <= high for p in ports)
+        if hit:
+            where = "all ports" if (low, high) == (0, 65535) else (
+                f"port {low}" if low == high else f"ports {low}-{high}")
+            offending.append(f"{where} open to {', '.join(sources)}")
+    if offending:
+        return offending
+    return UNKNOWN if undecided else []
+
+
+class VendorguardFunctions(jp.Functions):
+    """JMESPath's built-ins plus the domain predicates."""
+
+    @jp.signature({"types": ["string", "null", "object"]})
+    def _func_from_json(self, text: Any) -> Any:
+        """Parse a JSON string (policies, event patterns); null when it is not JSON."""
+        if isinstance(text, dict):
+            return text
+        if not isinstance(text, str):
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+
+    @jp.signature({"types": ["array", "object", "string", "null"]})
+    def _func_count(self, value: Any) -> int:
+        """``length()`` that counts null as 0, so conditions need no ``|| `[]``` guards."""
+        return 0 if value is None else len(value)
+
+    @jp.signature({"types": ["string", "null"]})
+    def _func_lower(self, text: Any) -> Any:
+        return text.lower() if isinstance(text, str) else None
+
+    @jp.signature({"types": ["string", "object", "null"]})
+    def _func_denies_insecure_transport(self, policy: Any) -> bool:
+        """A Deny for every principal when ``aws:SecureTransport`` is false (or TLS < 1.2)."""
+        for st in statements(policy):
+            if st.get("Effect") != "Deny":
+                continue
+            wildcard, _ = _principals(st)
+            if not wildcard:
+                continue
+            keys = _condition_keys(st)
+            secure = keys.get("aws:securetransport")
+            if str(secure).lower() in ("false", "['false']") or secure == [False] or secure is False:
+                return True
+            if "s3:tlsversion" in keys:
+                return True
+        return False
+
+    @jp.signature({"types": ["string", "object", "null"]})
+    def _func_grants_full_admin(self, policy: Any) -> bool:
+        """An Allow of every action on every resource (``*`` / ``*:*`` on ``*``)."""
+        for st in statements(policy):
+            if st.get("Effect") != "Allow":
+                continue
+            actions = [str(a) for a in _as_list(st.get("Action"))]
+            resources = [str(r) for r in _as_list(st.get("Resource"))]
+            if any(a in ("*", "*:*") for a in actions) and "*" in resources:
+                return True
+        return False
+
+    @jp.signature({"types": ["string", "object", "null"]})
+    def _func_public_grants(self, policy: Any) -> list[str]:
+        """Sids (or positions) of Allow statements open to any principal with no restricting condition."""
+        found = []
+        for index, st in enumerate(statements(policy)):
+            if st.get("Effect") != "Allow":
+                continue
+            wildcard, _ = _principals(st)
+            if wildcard and not (_RESTRICTING_KEYS & set(_condition_keys(st))):
+                found.append(str(st.get("Sid") or f"statement {index}"))
+        return found
+
+    @jp.signature({"types": ["string", "object", "null"]}, {"types": ["string", "null"]})
+    def _func_untrusted_principals(self, policy: Any, own_account: Any) -> Any:
+        """Principals a trust policy lets assume the role from another account without ExternalId.
+
+        A wildcard principal always counts.  An account principal counts unless it is the owning
+        account; when the owning account is not known, such a principal makes the answer UNKNOWN
+        (unless another principal already decides it), because it may or may not be foreign.
+        """
+        if policy is UNKNOWN:
+            return UNKNOWN
+        definite: list[str] = []
+        undecided = False
+        for st in statements(policy):
+            if st.get("Effect") != "Allow":
+                continue
+            if not _actions_match(st, ["sts:AssumeRole"]):
+                continue
+            if "sts:externalid" in _condition_keys(st):
+                continue
+            wildcard, principals = _principals(st)
+            if wildcard:
+                definite.append("*")
+            for principal in principals:
+                match = _ACCOUNT_ARN.match(principal)
+                account = match.group(1) if match else (
+                    principal if _ACCOUNT_ID.match(principal) else None)
+                if account is None:
+                    # Not an ARN we can read (e.g. an unresolved interpolation): cannot tell.
+                    undecided = True
+                elif own_account is UNKNOWN or own_account is None:
+                    undecided = True
+                elif account != own_account:
+                    definite.append(principal)
+        if definite:
+            return definite
+        return UNKNOWN if undecided else []
+
+    @jp.signature()
+    def _func_own_account(self) -> Any:
+        """The account that owns the resource, or UNKNOWN where the source does not say."""
+        return current_account.get() or UNKNOWN
+
+    @jp.signature({"types": ["array", "null"]}, {"types": ["array-number"]})
+    def _func_world_ingress(self, rules: Any, ports: list[int]) -> Any:
+        """Allow rules open to 0.0.0.0/0 or ::/0 whose port range covers any of `ports`."""
+        return _world_ingress(rules, [int(p) for p in ports])
+
+    @jp.signature({"types": ["array", "null"]})
+    def _func_world_ingress_all_ports(self, rules: Any) -> Any:
+        """Allow rules open to the world on every port (protocol -1 or 0-65535)."""
+        return _world_ingress(rules, None)
+
+    @jp.signature({"types": ["object", "null"]})
+    def _func_phi_tagged(self, tags: Any) -> bool:
+        """Whether tags classify the resource as holding PHI (e.g. ``DataClassification = PHI``)."""
+        if not isinstance(tags, dict):
+            return False
+        for key, value in tags.items():
+            norm = re.sub(r"[^a-z]", "", str(key).lower())
+            if norm in _PHI_TAG_KEYS and str(value).strip().lower() in _PHI_TAG_VALUES:
+                return True
+        return False
+
+
+#: Functions that accept UNKNOWN arguments and decide themselves (see module docstring).
+UNKNOWN_AWARE = frozenset({"world_ingress", "world_ingress_all_ports", "untrusted_principals",
+                           "own_account"})

@@ -1,0 +1,166 @@
+"""The plain data every stage passes along: resources in, results out.
+
+Every source (Terraform plan, Pulumi, live AWS) produces `Resource` records in the Terraform AWS
+provider's vocabulary, so that each rule is written once and runs on all of them.  Values that are
+not known (plan-time unknowns, unresolved Pulumi outputs, reads that were denied) are the
+`UNKNOWN` sentinel *inside* the attribute tree, which lets conditions decide with three-valued
+logic instead of guessing.  Values marked sensitive are replaced by `REDACTED` before a resource is
+built, so no later stage can leak them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class _Unknown:
+    """The one value that stands for "not known": never equal to, less or greater than anything."""
+
+    __slots__ = ()
+    _instance: "_Unknown | None" = None
+
+    def __new__(cls) -> "_Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "(unknown)"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+#: What a sensitive leaf becomes.  A non-empty string, so "is it set?" conditions still work.
+REDACTED = "(sensitive)"
+
+
+class Status(str, Enum):
+    """Outcome of one rule on one resource (or one account/region for existence rules)."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    UNKNOWN = "UNKNOWN"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    WAIVED = "WAIVED"
+
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+DOMAINS = (
+    "encryption-at-rest",
+    "encryption-in-transit",
+    "network",
+    "threat-detection",
+    "backup",
+    "patching",
+    "access-control",
+    "logging",
+    "data-exposure",
+    "incident-response",
+    "third-party-access",
+)
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical … 3 for low; lower is worse."""
+    return SEVERITIES.index(severity)
+
+
+@dataclass(slots=True)
+class Resource:
+    """One resource, shaped like the Terraform AWS provider's resource of the same `type`."""
+
+    address: str
+    type: str
+    attributes: dict[str, Any]
+    source: str
+    account: str | None = None
+    region: str | None = None
+    #: Dotted paths (list indices as numbers) whose value is UNKNOWN, for reports.
+    unknown: frozenset[str] = frozenset()
+    #: Dotted paths whose value was REDACTED.
+    sensitive: frozenset[str] = frozenset()
+    #: Why values are unknown when it is not "known after apply" (e.g. an AccessDenied).
+    unknown_reason: str | None = None
+    #: Where the resource is declared, for SARIF: (file, line) when the source knows it.
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class Gap:
+    """A part of the inventory that could not be read: every rule over it becomes UNKNOWN.
+
+    Live scanning records one when a list call is denied or gives up; without it, a type whose
+    listing failed would simply have no resources, and its rules would look clean.
+    """
+
+    resource_type: str
+    reason: str
+    account: str | None = None
+    region: str | None = None
+
+
+@dataclass(slots=True)
+class Result:
+    """One rule's verdict on one resource, with the evidence that decided it."""
+
+    rule_id: str
+    title: str
+    domain: str
+    severity: str
+    status: Status
+    address: str
+    resource_type: str
+    reason: str
+    source: str
+    account: str | None = None
+    region: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None
+    line: int | None = None
+    controls: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the shape `policies/schemas/results.schema.json` publishes)."""
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "domain": self.domain,
+            "severity": self.severity,
+            "status": self.status.value,
+            "address": self.address,
+            "resource_type": self.resource_type,
+            "source": self.source,
+            "account": self.account,
+            "region": self.region,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "file": self.file,
+            "line": self.line,
+            "controls": self.controls,
+        }
+
+
+@dataclass(slots=True)
+class Inventory:
+    """What one source saw: the resources, what it could not read, and where it looked."""
+
+    source: str
+    #: The file, stack or account the inventory came from.
+    origin: str
+    resources: list[Resource]
+    gaps: list[Gap] = field(default_factory=list)
+    #: True when absence means absence (a live account); False for a plan, which shows only part
+    #: of an account — there, an account-level control not in the plan is UNKNOWN, not FAIL.
+    complete: bool = False
+    #: (account, region) pairs where region-scoped existence rules are evaluated.
+    scopes: set[tuple[str | None, str | None]] = field(default_factory=set)
+    #: Things worth telling the user that are not results (types not assessed, unresolved links).
+    notes: list[str] = field(default_factory=list)
+    #: Source facts for reports (terraform version, identity, …).
+    metadata: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,138 @@
+"""Marks unknown values and removes secret ones, before any rule or report sees a resource.
+
+Sources describe unknowns and secrets with a mirror tree (Terraform's ``after_unknown`` and
+``after_sensitive``: ``true`` at a path means the value there is unknown / sensitive).  Secrets are
+replaced by REDACTED at ingestion, so no later stage — a reason, an evidence value, a debug log —
+can print one.  `policies/sensitive.yaml` adds what the provider treats as secret even when the
+input did not mark it.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any, Iterator
+
+import yaml
+
+from .model import REDACTED, UNKNOWN
+
+Path = tuple[Any, ...]
+
+
+def path_text(path: Path) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _mirror_paths(tree: Any, prefix: Path = ()) -> Iterator[Path]:
+    """Paths where a mirror tree (after_unknown / after_sensitive) holds ``true``."""
+    if tree is True:
+        yield prefix
+    elif isinstance(tree, dict):
+        for key, sub in tree.items():
+            yield from _mirror_paths(sub, prefix + (key,))
+    elif isinstance(tree, list):
+        for index, sub in enumerate(tree):
+            yield from _mirror_paths(sub, prefix + (index,))
+
+
+def set_path(attributes: dict[str, Any], path: Path, value: Any) -> None:
+    """Set a value at a path, creating dicts and padding lists on the way (unknown parts of a plan
+    are absent from ``after``)."""
+    node: Any = attributes
+    for step, nxt in zip(path, path[1:]):
+        child = node[step] if _has(node, step) else None
+        if not isinstance(child, (dict, list)):
+            child = [] if isinstance(nxt, int) else {}
+            _assign(node, step, child)
+        node = child
+    _assign(node, path[-1], value)
+
+
+def _has(node: Any, step: Any) -> bool:
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(node, list) and isinstance(step, int) and step < len(node)
+
+
+def _assign(node: Any, step: Any, value: Any) -> None:
+    if isinstance(node, list):
+        while len(node) <= step:
+            node.append(None)
+    node[step] = value
+
+
+def mark_unknown(attributes: dict[str, Any], after_unknown: Any) -> frozenset[str]:
+    """Put UNKNOWN wherever the mirror says the value is not known yet; returns the paths."""
+    paths = []
+    for path in _mirror_paths(after_unknown):
+        if path:
+            set_path(attributes, path, UNKNOWN)
+            paths.append(path_text(path))
+    return frozenset(paths)
+
+
+def _scrub(value: Any) -> Any:
+    """Redact every leaf, keeping nulls (absence is not a secret) and structure."""
+    if value is None or value is UNKNOWN:
+        return value
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return REDACTED
+
+
+def _matches(node: Any, pattern: list[str], prefix: Path = ()) -> Iterator[Path]:
+    """Concrete paths in `node` that a dotted pattern with `*` wildcards names."""
+    if not pattern:
+        yield prefix
+        return
+    head, rest = pattern[0], pattern[1:]
+    if isinstance(node, dict):
+        keys = list(node) if head == "*" else ([head] if head in node else [])
+    elif isinstance(node, list):
+        keys = list(range(len(node))) if head == "*" else []
+    else:
+        return
+    for key in keys:
+        yield from _matches(node[key], rest, prefix + (key,))
+
+
+@cache
+def _table() -> tuple[dict[str, list[list[str]]], list[list[str]], re.Pattern[str]]:
+    text = resources.files("vendorguard.policies").joinpath("sensitive.yaml").read_text()
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    attributes = {t: [p.split(".") for p in paths] for t, paths in data["attributes"].items()}
+    maps = [p.split(".") for p in data["secret_maps"]]
+    return attributes, maps, re.compile(data["secret_key_pattern"])
+
+
+def _get(node: Any, path: Path) -> Any:
+    for step in path:
+        node = node[step]
+    return node
+
+
+def redact(resource_type: str, attributes: dict[str, Any], after_sensitive: Any = None) -> frozenset[str]:
+    """Replace secret values in place (marked ones and the table's); returns the redacted paths."""
+    by_type, maps, secret_key = _table()
+    paths: list[Path] = [p for p in _mirror_paths(after_sensitive) if p]
+    for pattern in by_type.get("*", []) + by_type.get(resource_type, []):
+        paths.extend(_matches(attributes, pattern))
+    for pattern in maps:
+        for map_path in _matches(attributes, pattern):
+            mapping = _get(attributes, map_path)
+            if isinstance(mapping, dict):
+                paths.extend(map_path + (k,) for k in mapping if secret_key.search(str(k)))
+    done = []
+    for path in paths:
+        try:
+            current = _get(attributes, path)
+        except (KeyError, IndexError, TypeError):
+            continue  # marked sensitive but absent (e.g. unknown): nothing to hide
+        if current is None or current is UNKNOWN:
+            continue
+        set_path(attributes, path, _scrub(current))
+        done.append(path_text(path))
+    return frozenset(done)

@@ -1,0 +1,83 @@
+"""A scan's outcome as plain data: results, summary, scan metadata, and the exit code policy.
+
+Every renderer works from `ScanReport.to_document()` (the shape of
+`policies/schemas/results.schema.json`), so a saved JSON report can be re-rendered later.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Pack
+from .model import DOMAINS, SEVERITIES, Inventory, Result, Status, severity_rank
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(slots=True)
+class ScanReport:
+    results: list[Result]
+    inventories: list[Inventory]
+    packs: list[Pack]
+    started: str
+    finished: str
+    tool_version: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(self.results)
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "vendorguard", "version": self.tool_version},
+            "scan": {
+                "started": self.started,
+                "finished": self.finished,
+                "packs": [
+                    {"id": p.id, "title": p.title, "version": p.version, "digest": p.digest,
+                     "controls": [{"id": c.id, "title": c.title, "rules": list(c.rules)} for c in p.controls]}
+                    for p in self.packs
+                ],
+                "inputs": [
+                    {
+                        "source": inv.source,
+                        "origin": inv.origin,
+                        "resources": len(inv.resources),
+                        "unreadable": [
+                            {"resource_type": g.resource_type, "account": g.account,
+                             "region": g.region, "reason": g.reason} for g in inv.gaps
+                        ],
+                        "notes": inv.notes,
+                        "metadata": inv.metadata,
+                    }
+                    for inv in self.inventories
+                ],
+                **self.extra,
+            },
+            "summary": self.summary(),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def summarize(results: list[Result]) -> dict[str, Any]:
+    by_status = Counter(r.status.value for r in results)
+    failed = Counter(r.severity for r in results if r.status is Status.FAIL)
+    by_domain: dict[str, dict[str, int]] = {}
+    for domain in DOMAINS:
+        counts = Counter(r.status.value for r in results if r.domain == domain)
+        if counts:
+            by_domain[domain] = {s.value: counts.get(s.value, 0) for s in Status}
+    return {
+        "total": len(results),
+        "by_status": {s.value: by_status.get(s.value, 0) for s in Status},
+        "failed_by_severity": {s: failed.get(s, 0) for s in SEVERITIES},
+        "by_domain": by_domain,
+    }
+
+
+def exit_code(results: list[Result], fail_on: str) -> int:
+    """0 when no FAIL is at or above `fail_on`, else 1."""
+    threshold = severity_rank(fail_on)
+    return int(any(r.status is Status.FAIL and severity_rank(r.severity) <= threshold for r in results))

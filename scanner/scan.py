@@ -1,0 +1,63 @@
+"""The pipeline: read inputs → inventories → engine → a ScanReport.  One direction, no state."""
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__
+from .catalog import Selection, select
+from .engine import Engine
+from .errors import InputError
+from .model import Inventory
+from .results import ScanReport
+
+#: Larger inputs are refused rather than read into memory whole.
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def read_input(path: str) -> tuple[str, bytes]:
+    """(display name, bytes) of a file, or of stdin for ``-``."""
+    if path == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        name = "<stdin>"
+    else:
+        file = Path(path)
+        try:
+            if file.is_dir():
+                raise InputError(path, "is a directory, not a file")
+            if file.stat().st_size > MAX_INPUT_BYTES:
+                raise InputError(path, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise InputError(path, "no such file") from None
+        except PermissionError:
+            raise InputError(path, "permission denied") from None
+        except OSError as exc:
+            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        name = path
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(name, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
+    return name, data
+
+
+def run(inventories: Iterable[Inventory], selection: Selection, started: str, **extra: object) -> ScanReport:
+    """Evaluate the selection over inventories that are already read."""
+    inventories = list(inventories)
+    engine = Engine(selection)
+    results = [result for inventory in inventories for result in engine.run(inventory)]
+    return ScanReport(results, inventories, selection.packs, started, now(), __version__, dict(extra))
+
+
+def scan_files(paths: Iterable[str], reader: Callable[[str, bytes], Inventory],
+               packs: Iterable[str]) -> ScanReport:
+    """Read every file first (so a bad one fails the scan before any output), then evaluate."""
+    started = now()
+    _, selection = select(packs)
+    inventories = [reader(*read_input(path)) for path in paths]
+    return run(inventories, selection, started)

@@ -1,0 +1,132 @@
+"""Builds `terraform show -json` plans from short resource lists, the way Terraform writes them.
+
+Fixtures stay readable (a resource is a type, a name and its values) while the scanner reads
+real plan structure: ``resource_changes`` with ``after``/``after_unknown``/``after_sensitive``,
+``planned_values`` with child modules, and a ``configuration`` whose references let split
+resources fold into their parents.  A string value ``"${aws_s3_bucket.this.id}"`` becomes what
+Terraform writes for a reference to a resource not yet created: the value is absent from
+``after``, ``true`` in ``after_unknown``, and the configuration expression lists the reference.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+_REF = re.compile(r"^\$\{([^}]+)\}$")
+
+
+def _split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(after, after_unknown, expressions) for a resource's values."""
+    after: dict[str, Any] = {}
+    unknown: dict[str, Any] = {}
+    expressions: dict[str, Any] = {}
+    for key, value in values.items():
+        match = _REF.match(value) if isinstance(value, str) else None
+        if match:
+            ref = match.group(1)
+            parts = ref.split(".")
+            refs = [ref, ".".join(parts[:2])] if len(parts) > 2 and not ref.startswith(("var.", "module.")) else [ref]
+            unknown[key] = True
+            expressions[key] = {"references": refs}
+        else:
+            after[key] = copy.deepcopy(value)
+            expressions[key] = {"constant_value": copy.deepcopy(value)}
+    return after, unknown, expressions
+
+
+def _mirror(paths: list[str]) -> dict[str, Any]:
+    """A mirror tree with ``true`` at each dotted path (numbers are list indices)."""
+    tree: dict[str, Any] = {}
+    for path in paths:
+        steps = [int(p) if p.isdigit() else p for p in path.split(".")]
+        node: Any = tree
+        for step, nxt in zip(steps, steps[1:]):
+            if isinstance(node, list):
+                while len(node) <= step:
+                    node.append(False)
+                if not isinstance(node[step], (dict, list)):
+                    node[step] = [] if isinstance(nxt, int) else {}
+                node = node[step]
+            else:
+                node = node.setdefault(step, [] if isinstance(nxt, int) else {})
+        last = steps[-1]
+        if isinstance(node, list):
+            while len(node) <= last:
+                node.append(False)
+        node[last] = True
+    return tree
+
+
+def _merge(a: Any, b: Any) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = _merge(out[k], v) if k in out else v
+        return out
+    return b if b is not None else a
+
+
+def build_plan(resources: list[dict[str, Any]], region: str = "us-east-1",
+               account_id: str | None = None, terraform_version: str = "1.9.5") -> dict[str, Any]:
+    """A plan document.  Each resource: ``type``, ``name``, ``values``; optional ``unknown`` and
+    ``sensitive`` (dotted paths), ``module`` (``module.a``), ``index``, ``actions``."""
+    changes = []
+    config_root: dict[str, Any] = {"resources": [], "module_calls": {}}
+    planned: dict[str, Any] = {"resources": [], "child_modules": []}
+    for res in resources:
+        rtype, name = res["type"], res.get("name", "this")
+        module = res.get("module", "")
+        index = res.get("index")
+        after, unknown, expressions = _split(res.get("values", {}))
+        unknown = _merge(unknown, _mirror(res.get("unknown", [])))
+        for path in res.get("unknown", []):
+            if "." not in path:
+                after.pop(path, None)  # Terraform omits unknown values from `after`
+        sensitive = _mirror(res.get("sensitive", []))
+        local = f"{rtype}.{name}" + (f"[{index!r}]".replace("'", '"') if index is not None else "")
+        address = f"{module}.{local}" if module else local
+        actions = res.get("actions", ["create"])
+        change = {
+            "address": address,
+            "mode": "managed",
+            "type": rtype,
+            "name": name,
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {
+                "actions": actions,
+                "before": None if actions == ["create"] else copy.deepcopy(after),
+                "after": None if actions == ["delete"] else after,
+                "after_unknown": unknown,
+                "before_sensitive": False,
+                "after_sensitive": sensitive,
+            },
+        }
+        if module:
+            change["module_address"] = module
+        if index is not None:
+            change["index"] = index
+        changes.append(change)
+        if actions != ["delete"]:
+            planned["resources"].append({"address": address, "mode": "managed", "type": rtype, "name": name,
+                                         "values": after, "sensitive_values": sensitive})
+        config = {"address": f"{rtype}.{name}", "mode": "managed", "type": rtype, "name": name,
+                  "provider_config_key": "aws", "expressions": expressions}
+        scope = config_root
+        for step in [m for m in module.split(".") if m and m != "module"]:
+            call = scope["module_calls"].setdefault(step, {"source": f"./modules/{step}", "expressions": {},
+                                                           "module": {"resources": [], "module_calls": {}}})
+            scope = call["module"]
+        if not any(r["address"] == config["address"] for r in scope["resources"]):
+            scope["resources"].append(config)
+    provider: dict[str, Any] = {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
+                                "expressions": {"region": {"constant_value": region}}}
+    if account_id:
+        provider["expressions"]["allowed_account_ids"] = {"constant_value": [account_id]}
+    return {
+        "format_version": "1.2",
+        "terraform_version": terraform_version,
+        "planned_values": {"root_module": planned},
+        "resource_changes": changes,
+        "configuration": {"provider_config": {"aws": provider}, "root_module": config_root},
+    }
