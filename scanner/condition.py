@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 import jmespath
 from jmespath import exceptions as jp_exceptions
-from jmespath.visitor import _Expression, _equals, _is_comparable, _is_actual_number
+from jmespath import visitor as _jp_visitor
+from jmespath.visitor import _equals, _is_actual_number, _is_comparable
 
 from .model import UNKNOWN
 
@@ -44,8 +45,9 @@ def contains_unknown(value: Any) -> bool:
     return False
 
 
-class _Ref(_Expression):
-    """An ``&expr`` argument: jmespath's functions call ``.visit(expression, value)`` on it."""
+class _Expression(_jp_visitor._Expression):
+    """An ``&expr`` argument: jmespath's functions call ``.visit(expression, value)`` on it (and
+    type-check it by its class name, hence the name)."""
 
     def __init__(self, compiled: Compiled) -> None:
         super().__init__(None, None)
@@ -319,7 +321,7 @@ class Compiler:
         return multi_dict
 
     def _node_expref(self, node: dict[str, Any]) -> Compiled:
-        ref = _Ref(self._node(node["children"][0]))
+        ref = _Expression(self._node(node["children"][0]))
         return lambda value: ref
 
     def _node_function_expression(self, node: dict[str, Any]) -> Compiled:

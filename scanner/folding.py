@@ -107,20 +107,21 @@ class ValueIndex:
 
 def _attach(parent: Resource, rule: FoldRule, child: Resource) -> None:
     attrs = parent.attributes
-    target = rule.target(child)
     payload = rule.payload(child)
     if rule.mode == "merge":
         if isinstance(payload, dict):
             attrs.update(payload)
         return
+    target = rule.target(child)
     if target is UNKNOWN:
         return _mark_unknown(parent, rule)
-    items = payload if rule.mode == "extend" else [payload]
+    if rule.mode == "set":
+        # The child is the whole block; it replaces whatever the parent showed (in provider v4+
+        # that is usually UNKNOWN, because the attribute is computed).
+        attrs[target] = payload if isinstance(payload, list) else [payload]
+        return
     current = attrs.get(target)
-    if not isinstance(current, list):
-        # None, absent, or UNKNOWN because computed: the split resources are the whole truth.
-        current = []
-    attrs[target] = current + (items if isinstance(items, list) else [UNKNOWN])
+    attrs[target] = (current if isinstance(current, list) else []) + [payload]
 
 
 def _mark_unknown(parent: Resource, rule: FoldRule) -> None:
@@ -131,8 +132,11 @@ def _mark_unknown(parent: Resource, rule: FoldRule) -> None:
             attrs[key] = UNKNOWN
         return
     for target in rule.into_choices:
-        current = attrs.get(target)
-        attrs[target] = (current if isinstance(current, list) else []) + [UNKNOWN]
+        if rule.mode == "set":
+            attrs[target] = UNKNOWN
+        else:
+            current = attrs.get(target)
+            attrs[target] = (current if isinstance(current, list) else []) + [UNKNOWN]
 
 
 def _merge_keys(rule: FoldRule) -> list[str]:

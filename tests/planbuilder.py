@@ -26,7 +26,7 @@ def _split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict
         if match:
             ref = match.group(1)
             parts = ref.split(".")
-            refs = [ref, ".".join(parts[:2])] if len(parts) > 2 and not ref.startswith(("var.", "module.")) else [ref]
+            refs = [ref, ".".join(parts[:2])] if len(parts) > 2 and not ref.startswith(("var.", "module.", "local.")) else [ref]
             unknown[key] = True
             expressions[key] = {"references": refs}
         else:
@@ -67,10 +67,26 @@ def _merge(a: Any, b: Any) -> Any:
     return b if b is not None else a
 
 
+def _module_scope(root: dict[str, Any], module: str) -> dict[str, Any]:
+    scope = root
+    for step in [m for m in module.split(".") if m and m != "module"]:
+        call = scope["module_calls"].setdefault(step, {"source": f"./modules/{step}", "expressions": {},
+                                                       "module": {"resources": [], "module_calls": {},
+                                                                  "outputs": {}}})
+        scope = call["module"]
+    return scope
+
+
 def build_plan(resources: list[dict[str, Any]], region: str = "us-east-1",
-               account_id: str | None = None, terraform_version: str = "1.9.5") -> dict[str, Any]:
+               account_id: str | None = None, terraform_version: str = "1.9.5",
+               modules: dict[str, dict[str, Any]] | None = None,
+               variables: dict[str, Any] | None = None,
+               provider: dict[str, Any] | None = None) -> dict[str, Any]:
     """A plan document.  Each resource: ``type``, ``name``, ``values``; optional ``unknown`` and
-    ``sensitive`` (dotted paths), ``module`` (``module.a``), ``index``, ``actions``."""
+    ``sensitive`` (dotted paths), ``module`` (``module.a``), ``index``, ``actions``.
+    `modules` maps a module path to its call's ``inputs`` and its ``outputs`` (values or
+    ``${...}`` references, as resource values); `variables` are root variable values;
+    `provider` replaces the aws provider's expressions."""
     changes = []
     config_root: dict[str, Any] = {"resources": [], "module_calls": {}}
     planned: dict[str, Any] = {"resources": [], "child_modules": []}
@@ -112,21 +128,28 @@ def build_plan(resources: list[dict[str, Any]], region: str = "us-east-1",
                                          "values": after, "sensitive_values": sensitive})
         config = {"address": f"{rtype}.{name}", "mode": "managed", "type": rtype, "name": name,
                   "provider_config_key": "aws", "expressions": expressions}
-        scope = config_root
-        for step in [m for m in module.split(".") if m and m != "module"]:
-            call = scope["module_calls"].setdefault(step, {"source": f"./modules/{step}", "expressions": {},
-                                                           "module": {"resources": [], "module_calls": {}}})
-            scope = call["module"]
+        scope = _module_scope(config_root, module)
         if not any(r["address"] == config["address"] for r in scope["resources"]):
             scope["resources"].append(config)
-    provider: dict[str, Any] = {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
-                                "expressions": {"region": {"constant_value": region}}}
+    for path, spec in (modules or {}).items():
+        parent, _, name = path.rpartition(".module.") if ".module." in path else ("", "", path[len("module."):])
+        call = _module_scope(config_root, parent)["module_calls"]
+        _module_scope(config_root, path)  # make sure the call exists
+        call[name]["expressions"].update(_split(spec.get("inputs", {}))[2])
+        outputs = _module_scope(config_root, path)["outputs"]
+        for out_name, expr in _split(spec.get("outputs", {}))[2].items():
+            outputs[out_name] = {"expression": expr}
+    aws: dict[str, Any] = {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
+                           "expressions": provider or {"region": {"constant_value": region}}}
     if account_id:
-        provider["expressions"]["allowed_account_ids"] = {"constant_value": [account_id]}
-    return {
+        aws["expressions"]["allowed_account_ids"] = {"constant_value": [account_id]}
+    plan = {
         "format_version": "1.2",
         "terraform_version": terraform_version,
         "planned_values": {"root_module": planned},
         "resource_changes": changes,
-        "configuration": {"provider_config": {"aws": provider}, "root_module": config_root},
+        "configuration": {"provider_config": {"aws": aws}, "root_module": config_root},
     }
+    if variables:
+        plan["variables"] = {k: {"value": v} for k, v in variables.items()}
+    return plan

@@ -1,0 +1,172 @@
+"""The command line, run as a user runs it: exit codes, one-line errors, files written whole."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import plan_of
+
+SECRET = "s3cr3t-Passw0rd-that-must-never-print"
+
+
+def vendorguard(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vendorguard.cli.main", *args], input=stdin,
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def write(path: Path, document: object) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.fixture
+def risky_plan(tmp_path: Path) -> Path:
+    return write(tmp_path / "plan.json", plan_of(
+        {"type": "aws_db_instance", "name": "claims", "values": {
+            "storage_encrypted": False, "publicly_accessible": False, "password": SECRET, "engine": "postgres",
+            "backup_retention_period": 7, "multi_az": True, "deletion_protection": True,
+            "iam_database_authentication_enabled": True, "auto_minor_version_upgrade": True,
+            "enabled_cloudwatch_logs_exports": ["postgresql"]},
+         "sensitive": ["password"]},
+    ))
+
+
+def test_json_report_has_the_documented_shape_and_exit_code_1_on_findings(risky_plan: Path) -> None:
+    run = vendorguard("scan", "plan", str(risky_plan), "--format", "json")
+    assert run.returncode == 1, run.stderr
+    document = json.loads(run.stdout)
+    assert set(document) >= {"results", "summary"}
+    failed = [r for r in document["results"] if r["status"] == "FAIL"]
+    assert [r["rule_id"] for r in failed] == ["VG-RDS-001"]
+    for key in ("rule_id", "domain", "severity", "status", "address", "resource_type", "reason", "account", "region"):
+        assert key in failed[0]
+    assert failed[0]["reason"] == "storage_encrypted = false"
+    assert failed[0]["region"] == "us-east-1"
+
+
+def test_fail_on_threshold_decides_the_exit_code(risky_plan: Path) -> None:
+    assert vendorguard("scan", "plan", str(risky_plan), "--format", "json", "--fail-on", "critical").returncode == 1
+    ok_plan = write(risky_plan.parent / "ok.json", plan_of({"type": "aws_ebs_volume", "name": "v",
+                                                            "values": {"encrypted": True}}))
+    assert vendorguard("scan", "plan", str(ok_plan), "--format", "json").returncode == 0
+
+
+def test_stdin_and_output_file(risky_plan: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports" / "scan.json"
+    run = vendorguard("scan", "plan", "-", "--format", "json", "-o", str(out), stdin=risky_plan.read_text())
+    assert run.returncode == 1
+    assert json.loads(out.read_text())["summary"]["by_status"]["FAIL"] == 1
+    assert run.stdout == ""
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_sensitive_values_appear_in_no_output(risky_plan: Path, fmt: str) -> None:
+    run = vendorguard("scan", "plan", str(risky_plan), "--format", fmt)
+    assert SECRET not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("content,problem", [
+    ('{"format_version": "1.2", "resource_ch', "not valid JSON"),
+    ('{"hello": "world"}', "not a Terraform plan"),
+    ('{"format_version": "1.2", "resource_changes": [{"type": 1, "change": 5}]}', "malformed plan"),
+    ("", "not valid JSON"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, content: str, problem: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    out = tmp_path / "out.json"
+    run = vendorguard("scan", "plan", str(bad), "--format", "json", "-o", str(out))
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert str(bad) in run.stderr and problem in run.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    for target, problem in ((tmp_path / "nope.json", "no such file"), (tmp_path, "is a directory")):
+        run = vendorguard("scan", "plan", str(target))
+        assert run.returncode == 2 and problem in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_bad_file_among_good_ones_fails_the_whole_scan(risky_plan: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    out = tmp_path / "out.json"
+    run = vendorguard("scan", "plan", str(risky_plan), str(bad), "--format", "json", "-o", str(out))
+    assert run.returncode == 2 and not out.exists()
+
+
+def test_packs_list_show_validate() -> None:
+    listed = vendorguard("packs", "list")
+    assert listed.returncode == 0 and "hipaa" in listed.stdout and "vendor-article" in listed.stdout
+    shown = vendorguard("packs", "show", "hipaa")
+    assert "164.312(a)(2)(iv)" in shown.stdout and "VG-RDS-001" in shown.stdout
+
+
+CUSTOM = """
+rules:
+  - id: ACME-TAG-001
+    title: Volumes carry an owner tag
+    severity: low
+    domain: access-control
+    resource_types: [aws_ebs_volume]
+    condition: "tags.Owner != null"
+    rationale: Someone must answer for every disk.
+    remediation: {text: Tag it.}
+    references: {hipaa: ["164.308(a)(3)(ii)(A)"]}
+pack:
+  id: acme
+  title: ACME house rules
+  version: "1"
+  controls:
+    - id: owners
+      title: Owned resources
+      rules: [ACME-TAG-001, VG-EC2-001]
+"""
+
+
+def test_custom_pack_file_runs_its_own_and_shipped_rules(tmp_path: Path) -> None:
+    pack = tmp_path / "acme.yaml"
+    pack.write_text(CUSTOM)
+    assert "valid" in vendorguard("packs", "validate", str(pack)).stdout
+    plan = write(tmp_path / "p.json", plan_of({"type": "aws_ebs_volume", "name": "v", "values": {"encrypted": True}}))
+    run = vendorguard("scan", "plan", str(plan), "--pack", str(pack), "--format", "json")
+    results = {r["rule_id"]: r["status"] for r in json.loads(run.stdout)["results"]}
+    assert results == {"ACME-TAG-001": "FAIL", "VG-EC2-001": "PASS"}
+    assert json.loads(run.stdout)["results"][0]["controls"] == ["acme:owners"]
+
+
+@pytest.mark.parametrize("mutation,problem", [
+    (lambda t: t.replace("severity: low", "severity: catastrophic"), "schema error at rules/0/severity"),
+    (lambda t: t.replace('"tags.Owner != null"', '"tags.Owner !="'), "rule ACME-TAG-001: condition is not a valid"),
+    (lambda t: t.replace("[ACME-TAG-001, VG-EC2-001]", "[ACME-TAG-001, VG-NOPE-001]"), "unknown rule(s) VG-NOPE-001"),
+    (lambda t: t.replace("id: ACME-TAG-001", "id: VG-EC2-001"), "already defined"),
+    (lambda t: t + "\n  - [", "not valid YAML"),
+    (lambda t: "!!python/object/apply:os.system ['echo pwned']", "not valid YAML"),
+])
+def test_invalid_packs_are_exit_2_naming_the_file_and_the_problem(tmp_path: Path, mutation, problem: str) -> None:
+    pack = tmp_path / "acme.yaml"
+    pack.write_text(mutation(CUSTOM))
+    run = vendorguard("packs", "validate", str(pack))
+    assert run.returncode == 2, run.stdout
+    assert str(pack) in run.stderr and problem in run.stderr and "Traceback" not in run.stderr
+    assert "pwned" not in run.stdout
+
+
+def test_unknown_pack_name() -> None:
+    run = vendorguard("scan", "plan", "x.json", "--pack", "sox")
+    assert run.returncode == 2 and "no such pack" in run.stderr
+
+
+def test_plan_scan_does_not_import_heavy_modules(risky_plan: Path) -> None:
+    code = ("import sys, runpy; sys.argv=['vendorguard','scan','plan',%r,'--format','json'];\n"
+            "try:\n  runpy.run_module('vendorguard.cli.main', run_name='__main__')\n"
+            "except SystemExit: pass\n"
+            "heavy=[m for m in ('boto3','botocore','pulumi','checkov','rich','jsonschema') if m in sys.modules]\n"
+            "sys.stderr.write('HEAVY=%%s' %% heavy)") % str(risky_plan)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "HEAVY=[]" in run.stderr, run.stderr[-500:]
