@@ -116,6 +116,60 @@ def scan_plan(files: tuple[str, ...], account_id: str | None, packs: tuple[str, 
     emit(report, fmt, output, fail_on, quiet)
 
 
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+@scan.command("aws")
+@click.option("--profile", help="AWS profile to use (default: the environment's credentials).")
+@click.option("--role-arn", help="Assume this role first (an auditor's cross-account role).")
+@click.option("--external-id", help="ExternalId the role's trust policy requires.")
+@click.option("--regions", default="all", show_default=True, help="Comma-separated regions, or `all` enabled ones.")
+@click.option("--accounts", help="Comma-separated account ids to scan through --role-name.")
+@click.option("--org", is_flag=True, help="Scan every active account of the organization through --role-name.")
+@click.option("--role-name", help="Role to assume in each account of --accounts/--org.")
+@click.option("--endpoint-url", help="A different AWS endpoint (moto, LocalStack, a private endpoint). "
+                                     "botocore's AWS_ENDPOINT_URL is honoured too.")
+@output_options
+def scan_aws(profile: str | None, role_arn: str | None, external_id: str | None, regions: str,
+             accounts: str | None, org: bool, role_name: str | None, endpoint_url: str | None,
+             packs: tuple[str, ...], fmt: str, output: str | None, fail_on: str, quiet: bool) -> None:
+    """Scan live AWS accounts, read-only, in every region."""
+    from vendorguard.scanner.scan import scan_aws as run_scan
+    from vendorguard.scanner.sources.aws.live import Target
+
+    if org and accounts:
+        raise click.UsageError("--org and --accounts are alternatives")
+    target = Target(profile=profile, role_arn=role_arn, external_id=external_id, accounts=_csv(accounts),
+                    org=org, role_name=role_name, regions=_csv(regions), endpoint_url=endpoint_url)
+    with progress_bar(enabled=not quiet and output is not None and sys.stderr.isatty()) as on_progress:
+        report = run_scan(target, packs, on_progress)
+    emit(report, fmt, output, fail_on, quiet)
+
+
+class progress_bar:
+    """A rich progress bar on stderr (accounts × regions × collectors), only on a terminal and
+    never when the report itself goes to the terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if not self.enabled:
+            return None
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True)
+        self._progress.start()
+        task = self._progress.add_task("scanning", total=None)
+        return lambda done, total: self._progress.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 @main.group()
 def packs() -> None:
     """List, show and validate packs and rules."""

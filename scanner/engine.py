@@ -154,6 +154,8 @@ class Engine:
         for resource in inventory.resources:
             if resource.type in rule.resource_types:
                 members[(resource.account, resource.region if per_region else None)].append(resource)
+        # A gap without a region (an account-wide listing, or a type nothing collects) covers
+        # every region of its account.
         gaps = {(g.account, g.region if per_region else None): g for g in inventory.gaps
                 if g.resource_type in rule.resource_types}
         what = " or ".join(rule.resource_types)
@@ -169,8 +171,9 @@ class Engine:
                     Status.PASS, evidence, resource, None), address, rule.resource_types[0],
                     inventory, account=account, region=region, evidence=evidence)
                 continue
-            if key in gaps:
-                yield self._result(rule, Status.UNKNOWN, f"could not be read: {gaps[key].reason}",
+            gap = gaps.get(key) or gaps.get((account, None))
+            if gap is not None:
+                yield self._result(rule, Status.UNKNOWN, f"could not be read: {gap.reason}",
                                    address, rule.resource_types[0], inventory, account=account, region=region)
                 continue
             undecided = [s for s in seen if s[1] is Status.UNKNOWN]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import __version__
 from .catalog import Selection, select
@@ -12,6 +12,10 @@ from .engine import Engine
 from .errors import InputError
 from .model import Inventory
 from .results import ScanReport
+
+if TYPE_CHECKING:
+    from .sources.aws.live import Target
+    from .sources.aws.session import Tuning
 
 #: Larger inputs are refused rather than read into memory whole.
 MAX_INPUT_BYTES = 512 * 1024 * 1024
@@ -61,3 +65,18 @@ def scan_files(paths: Iterable[str], reader: Callable[[str, bytes], Inventory],
     _, selection = select(packs)
     inventories = [reader(*read_input(path)) for path in paths]
     return run(inventories, selection, started)
+
+
+def scan_aws(target: "Target", packs: Iterable[str], on_progress: Callable[[int, int], None] | None = None,
+             tuning: "Tuning | None" = None) -> ScanReport:
+    """Scan live accounts with only the collectors the selected rules need."""
+    from .sources.aws.live import scan_live
+
+    started = now()
+    _, selection = select(packs)
+    types = {t for rule in selection.rules for t in rule.resource_types}
+    inventories, guard = scan_live(target, types, tuning, on_progress)
+    calls: dict[str, int] = {}
+    for (service, _op), count in sorted(guard.calls.items()):
+        calls[service] = calls.get(service, 0) + count
+    return run(inventories, selection, started, api_calls=calls)

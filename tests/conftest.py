@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from vendorguard.scanner.catalog import Selection, select  # noqa: E402
 from vendorguard.scanner.engine import Engine  # noqa: E402
 from vendorguard.scanner.model import Inventory, Result  # noqa: E402
 from vendorguard.scanner.sources.tfplan import read_plan  # noqa: E402
+
+# moto's default AMIs come with thousands of snapshots "owned" by the test account.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "public"
@@ -42,3 +46,48 @@ def run_engine(inventory: Inventory, rule_ids: list[str] | None = None) -> list[
 
 def plan_of(*resources: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     return build_plan(list(resources), **kwargs)
+
+
+# -- a moto server over HTTP, started once per test session, reset between tests -------------------
+MOTO_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Any:
+    """The URL of a moto server on 127.0.0.1 (a free port), for the whole session."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A clean moto account with fake credentials in the environment; returns a boto3 client factory
+    for seeding (the scanner under test makes its own clients)."""
+    import urllib.request
+
+    import boto3
+
+    for key, value in MOTO_ENV.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).read()
+
+    def client(service: str, region: str = "us-east-1") -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=moto_endpoint)
+
+    client.endpoint = moto_endpoint  # type: ignore[attr-defined]
+    return client

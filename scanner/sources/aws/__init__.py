@@ -1,0 +1,1 @@
+"""Live AWS: collectors (one per resource family), sessions with a read-only guard, the scan."""

@@ -1,0 +1,177 @@
+"""AWS access for scanning: credentials, assumed roles, clients — and a guard that makes the
+scanner read-only by construction.
+
+Every client gets a ``before-call`` hook that refuses, before anything is sent, any operation that
+no collector declared, any operation whose name is not a read (Describe/List/Get/BatchGet), and
+any read of *data* rather than configuration (object contents, secret values, parameters, log
+events, table items, function code).  boto3 sessions are not thread-safe, so clients are created
+under a lock and then shared (clients are).
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
+
+from ...errors import InputError
+
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
+
+#: Reads of data, not configuration: never called, never granted, whatever a collector declares.
+DATA_READS = frozenset({
+    "GetObject", "GetObjectAcl", "GetObjectTagging", "GetObjectAttributes", "GetObjectTorrent",
+    "GetSecretValue", "BatchGetSecretValue", "GetParameter", "GetParameters", "GetParametersByPath",
+    "GetParameterHistory", "GetLogEvents", "FilterLogEvents", "GetLogRecord", "GetQueryResults",
+    "GetItem", "BatchGetItem", "Query", "Scan", "GetRecords", "GetShardIterator", "GetFunction",
+    "GetLayerVersion", "GetDownloadUrlForLayer", "BatchGetImage", "GetAuthorizationToken",
+    "GetPasswordData", "GetConsoleOutput", "GetConsoleScreenshot", "Decrypt", "GenerateDataKey",
+    "GetDataKey", "ReceiveMessage", "GetSessionToken", "GetFederationToken", "GetCredentialReport",
+})
+
+#: Calls that establish who and where we are, outside any collector.
+IDENTITY_CALLS = frozenset({
+    ("sts", "GetCallerIdentity"), ("sts", "AssumeRole"), ("organizations", "ListAccounts"),
+    ("ec2", "DescribeRegions"),
+})
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A call the scanner must never make.  It is a bug, so it is never turned into a result."""
+
+
+def is_configuration_read(operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES) and operation not in DATA_READS
+
+
+class Guard:
+    """The ``before-call`` hook: allow declared configuration reads, refuse everything else."""
+
+    def __init__(self, allowed: set[tuple[str, str]]) -> None:
+        self.allowed = frozenset(allowed) | IDENTITY_CALLS
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        key = (model.service_model.service_name, model.name)
+        if key not in self.allowed or (key not in IDENTITY_CALLS and not is_configuration_read(model.name)):
+            raise ReadOnlyViolation(f"refused {key[0]}:{key[1]}: not a declared configuration read")
+        with self._lock:
+            self.calls[key] += 1
+
+
+@dataclass
+class Tuning:
+    """Retry and timeout settings (adaptive retries, so throttling backs off instead of failing)."""
+
+    max_attempts: int = 8
+    connect_timeout: float = 5
+    read_timeout: float = 30
+    max_pool_connections: int = 32
+
+    def config(self, custom_endpoint: bool = False) -> Config:
+        return Config(retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                      connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+                      max_pool_connections=self.max_pool_connections,
+                      # A custom endpoint (moto, LocalStack) cannot answer account-prefixed hosts
+                      # such as s3control's `<account>.s3-control...`.
+                      inject_host_prefix=not custom_endpoint,
+                      user_agent_extra="vendorguard")
+
+
+@dataclass
+class AccountSession:
+    """One account's credentials; hands out guarded, cached clients per (service, region)."""
+
+    session: boto3.session.Session
+    account: str
+    partition: str
+    guard: Guard
+    endpoint_url: str | None
+    tuning: Tuning
+    identity: str = ""
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                                             config=self.tuning.config(bool(self.endpoint_url or
+                                                                            os.environ.get("AWS_ENDPOINT_URL"))))
+                client.meta.events.register("before-call", self.guard)
+                self._clients[key] = client
+            return client
+
+
+def _credential_problem(where: str, exc: BaseException) -> InputError:
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return InputError(where, "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or use --profile)")
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return InputError(where, f"{error.get('Code', 'ClientError')}: {error.get('Message', '')}".strip())
+    return InputError(where, f"{type(exc).__name__}: {exc}")
+
+
+class AwsAccess:
+    """The caller's credentials, and the accounts they can reach (directly or by AssumeRole)."""
+
+    def __init__(self, guard: Guard, profile: str | None = None, endpoint_url: str | None = None,
+                 region: str | None = None, tuning: Tuning | None = None) -> None:
+        self.guard = guard
+        self.endpoint_url = endpoint_url
+        self.tuning = tuning or Tuning()
+        try:
+            self.base = boto3.session.Session(profile_name=profile)
+        except BotoCoreError as exc:  # unknown profile and the like
+            raise InputError(f"profile {profile}", str(exc)) from None
+        self.home = region or self.base.region_name or "us-east-1"
+        self._caller: AccountSession | None = None
+
+    def _wrap(self, session: boto3.session.Session, where: str) -> AccountSession:
+        probe = AccountSession(session, "", "aws", self.guard, self.endpoint_url, self.tuning)
+        try:
+            identity = probe.client("sts", self.home).get_caller_identity()
+        except (BotoCoreError, ClientError) as exc:
+            raise _credential_problem(where, exc) from None
+        probe.account = identity["Account"]
+        probe.partition = identity["Arn"].split(":")[1]
+        probe.identity = identity["Arn"]
+        return probe
+
+    def caller(self) -> AccountSession:
+        """The credentials' own account (checked once: missing or invalid ones are an InputError)."""
+        if self._caller is None:
+            self._caller = self._wrap(self.base, "AWS credentials")
+        return self._caller
+
+    def assume(self, role_arn: str, external_id: str | None = None) -> AccountSession:
+        """An account session from AssumeRole (with the ExternalId a vendor's audit role demands)."""
+        params = {"RoleArn": role_arn, "RoleSessionName": "vendorguard-audit", "DurationSeconds": 3600}
+        if external_id:
+            params["ExternalId"] = external_id
+        sts = self.caller().client("sts", self.home)
+        try:
+            creds = sts.assume_role(**params)["Credentials"]
+        except (BotoCoreError, ClientError) as exc:
+            raise _credential_problem(f"role {role_arn}", exc) from None
+        session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
+                                        aws_secret_access_key=creds["SecretAccessKey"],
+                                        aws_session_token=creds["SessionToken"])
+        return self._wrap(session, f"role {role_arn}")
+
+    def organization_accounts(self) -> list[str]:
+        """Active member accounts (from the management or a delegated administrator account)."""
+        caller = self.caller()
+        try:
+            pages = caller.client("organizations", self.home).get_paginator("list_accounts").paginate()
+            return [a["Id"] for page in pages for a in page["Accounts"] if a.get("Status") == "ACTIVE"]
+        except (BotoCoreError, ClientError) as exc:
+            raise _credential_problem("--org", exc) from None

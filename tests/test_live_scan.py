@@ -1,0 +1,101 @@
+"""Live scanning against a moto server over HTTP: collectors, regions, accounts, fail-closed, read-only."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from vendorguard.scanner.model import Status
+from vendorguard.scanner.scan import scan_aws
+from vendorguard.scanner.sources.aws.live import Target, declared_operations, needed_collectors
+
+ACCOUNT = "123456789012"  # moto's default account
+
+
+def scan(aws: Any, regions: str = "us-east-1", **target: Any):
+    return scan_aws(Target(endpoint_url=aws.endpoint, regions=regions.split(","), **target), [])
+
+
+def results_for(report, rule_id: str) -> dict[str, Status]:
+    return {r.address: r.status for r in report.results if r.rule_id == rule_id}
+
+
+def trust(principal: dict, condition: dict | None = None) -> str:
+    statement: dict = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def test_security_groups_volumes_and_default_groups(aws: Any) -> None:
+    ec2 = aws("ec2")
+    open_ssh = ec2.create_security_group(GroupName="bastion", Description="ssh")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=open_ssh, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    private_db = ec2.create_security_group(GroupName="db", Description="pg")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=private_db, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    plain = ec2.create_volume(AvailabilityZone="us-east-1a", Size=10)["VolumeId"]
+    sealed = ec2.create_volume(AvailabilityZone="us-east-1a", Size=10, Encrypted=True)["VolumeId"]
+    report = scan(aws)
+    ssh = results_for(report, "VG-EC2-004")
+    assert ssh[f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{open_ssh}"] is Status.FAIL
+    assert ssh[f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{private_db}"] is Status.PASS
+    volumes = results_for(report, "VG-EC2-001")
+    assert volumes[f"arn:aws:ec2:us-east-1:{ACCOUNT}:volume/{plain}"] is Status.FAIL
+    assert volumes[f"arn:aws:ec2:us-east-1:{ACCOUNT}:volume/{sealed}"] is Status.PASS
+    assert all(r.account == ACCOUNT for r in report.results)
+    assert all(r.region for r in report.results if r.rule_id.startswith("VG-EC2-00"))
+    # moto's default VPC has a default security group that allows egress: not closed
+    assert Status.FAIL in results_for(report, "VG-EC2-007").values()
+
+
+def test_buckets_read_per_bucket(aws: Any) -> None:
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="claims-phi")
+    s3.put_bucket_versioning(Bucket="claims-phi", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(Bucket="claims-phi", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/phi"}}]})
+    s3.put_bucket_tagging(Bucket="claims-phi", Tagging={"TagSet": [{"Key": "DataClassification", "Value": "PHI"}]})
+    s3.put_public_access_block(Bucket="claims-phi", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.create_bucket(Bucket="marketing-site")
+    s3.put_bucket_acl(Bucket="marketing-site", ACL="public-read")
+    report = scan(aws)
+    phi, site = "arn:aws:s3:::claims-phi", "arn:aws:s3:::marketing-site"
+    assert results_for(report, "VG-S3-004") == {phi: Status.PASS, site: Status.FAIL}
+    assert results_for(report, "VG-S3-002")[phi] is Status.PASS
+    assert results_for(report, "VG-S3-006") == {phi: Status.PASS, site: Status.FAIL}
+    assert results_for(report, "VG-S3-008") == {phi: Status.PASS, site: Status.FAIL}
+
+
+def test_cross_account_trust_without_external_id(aws: Any) -> None:
+    iam = aws("iam")
+    iam.create_role(RoleName="partner-no-extid", AssumeRolePolicyDocument=trust({"AWS": "arn:aws:iam::444455556666:root"}))
+    iam.create_role(RoleName="partner-extid", AssumeRolePolicyDocument=trust(
+        {"AWS": "arn:aws:iam::444455556666:root"}, {"StringEquals": {"sts:ExternalId": "c0ffee"}}))
+    iam.create_role(RoleName="same-account", AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
+    found = results_for(scan(aws), "VG-TPA-001")
+    assert found == {f"arn:aws:iam::{ACCOUNT}:role/partner-no-extid": Status.FAIL,
+                     f"arn:aws:iam::{ACCOUNT}:role/partner-extid": Status.PASS,
+                     f"arn:aws:iam::{ACCOUNT}:role/same-account": Status.PASS}
+
+
+def test_region_controls_are_judged_per_region(aws: Any) -> None:
+    aws("guardduty", "us-east-1").create_detector(Enable=True)
+    found = results_for(scan(aws, regions="us-east-1,eu-west-1"), "VG-GD-001")
+    assert found == {f"{ACCOUNT}/us-east-1/aws_guardduty_detector": Status.PASS,
+                     f"{ACCOUNT}/eu-west-1/aws_guardduty_detector": Status.FAIL}
+
+
+def test_only_the_collectors_the_rules_need_run(aws: Any) -> None:
+    assert [c.__name__ for c in needed_collectors({"aws_ebs_volume"})] == ["Volumes"]
+    for collector in needed_collectors({"aws_s3_bucket", "aws_iam_role"}):
+        assert set(collector.types) & {"aws_s3_bucket", "aws_iam_role"}
+
+
+def test_every_declared_operation_is_a_configuration_read() -> None:
+    from vendorguard.scanner.sources.aws.session import is_configuration_read
+
+    assert all(is_configuration_read(op) for _, op in declared_operations())
