@@ -170,6 +170,28 @@ class progress_bar:
             self._progress.stop()
 
 
+@main.command("iam-policy")
+@click.option("--pack", "packs", multiple=True, metavar="NAME|FILE", help="Limit to what these packs need.")
+@click.option("--trust-account", metavar="ACCOUNT_ID",
+              help="Print instead the trust policy for an audit role this account assumes.")
+@click.option("--external-id", help="The ExternalId the trust policy requires (with --trust-account).")
+def iam_policy(packs: tuple[str, ...], trust_account: str | None, external_id: str | None) -> None:
+    """The least-privilege IAM policy for the scanning role, from the collectors' declarations."""
+    from vendorguard.scanner.catalog import select
+    from vendorguard.scanner.sources.aws import iam_policy as policies
+    from vendorguard.scanner.sources.aws.live import declared_operations, needed_collectors
+
+    if trust_account:
+        if not external_id:
+            raise click.UsageError("--trust-account needs --external-id: a cross-account role without one "
+                                   "is exactly what rule VG-TPA-001 flags")
+        click.echo(policies.render(policies.audit_trust_policy(trust_account, external_id)), nl=False)
+        return
+    _, selection = select(packs)
+    types = {t for rule in selection.rules for t in rule.resource_types}
+    click.echo(policies.render(policies.scanning_policy(declared_operations(needed_collectors(types)))), nl=False)
+
+
 @main.group()
 def packs() -> None:
     """List, show and validate packs and rules."""

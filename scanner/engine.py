@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from functools import cache
+from importlib import resources
 from typing import Any, Iterable
+
+import yaml
 
 from jmespath.exceptions import JMESPathError
 
@@ -19,6 +23,13 @@ from .functions import current_account
 from .model import UNKNOWN, Gap, Inventory, Resource, Result, Status
 
 _MAX_SHOWN = 160
+
+
+@cache
+def singleton_types() -> frozenset[str]:
+    """Types an account/region has at most one of (`policies/singletons.yaml`)."""
+    text = resources.files("vendorguard.policies").joinpath("singletons.yaml").read_text()
+    return frozenset(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["singletons"])  # noqa: S506
 
 
 def _jsonable(value: Any) -> Any:
@@ -184,7 +195,11 @@ class Engine:
                     inventory, account=account, region=region, evidence=evidence)
             elif seen:
                 shown = "; ".join(f"{r.address}: {_reason(s, e, r, None)}" for r, s, e in seen[:3])
-                yield self._result(rule, Status.FAIL, f"none satisfies the rule — {shown}", address,
+                decided = inventory.complete or set(rule.resource_types) <= singleton_types()
+                status = Status.FAIL if decided else Status.UNKNOWN
+                why = "none satisfies the rule" if decided else \
+                    f"none in this {inventory.source} input satisfies the rule (one may exist elsewhere)"
+                yield self._result(rule, status, f"{why} — {shown}", address,
                                    rule.resource_types[0], inventory, account=account, region=region,
                                    evidence=seen[0][2])
             elif inventory.complete:

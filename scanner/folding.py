@@ -125,18 +125,11 @@ def _attach(parent: Resource, rule: FoldRule, child: Resource) -> None:
 
 
 def _mark_unknown(parent: Resource, rule: FoldRule) -> None:
-    """A child of unknown destination may belong here: what it would set becomes UNKNOWN."""
+    """A child of unknown destination may belong here: what it would set becomes UNKNOWN (the
+    whole attribute, even for accumulating blocks: "maybe one more rule" is not a known count)."""
     attrs = parent.attributes
-    if rule.mode == "merge":
-        for key in _merge_keys(rule):
-            attrs[key] = UNKNOWN
-        return
-    for target in rule.into_choices:
-        if rule.mode == "set":
-            attrs[target] = UNKNOWN
-        else:
-            current = attrs.get(target)
-            attrs[target] = (current if isinstance(current, list) else []) + [UNKNOWN]
+    for key in _merge_keys(rule) if rule.mode == "merge" else rule.into_choices:
+        attrs[key] = UNKNOWN
 
 
 def _merge_keys(rule: FoldRule) -> list[str]:

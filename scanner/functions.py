@@ -129,9 +129,11 @@ def _port_range(rule: dict[str, Any]) -> tuple[int, int] | None | Any:
         return UNKNOWN
     if low is None or high is None:
         return (0, 65535)
-    if (low, high) == (0, 0) or (low, high) == (-1, -1):
-        return (0, 65535)
     return (int(low), int(high))
+
+
+def _covers_all(span: tuple[int, int]) -> bool:
+    return span[0] <= 1 and span[1] >= 65535
 
 
 def _world_sources(rule: dict[str, Any]) -> list[str] | Any:
@@ -149,37 +151,46 @@ def _world_sources(rule: dict[str, Any]) -> list[str] | Any:
 
 
 def _world_ingress(rules: Any, ports: list[int] | None) -> Any:
-    """Descriptions of allow rules open to the world on any of `ports` (None: on all ports)."""
+    """Descriptions of allow rules open to the world on any of `ports` (None: on all ports).
+
+    Network ACL entries (they carry ``rule_no``) are evaluated in order, as AWS does: a port is
+    open only if the first world-sourced entry that covers it allows it.
+    """
     if rules is UNKNOWN:
         return UNKNOWN
+    entries = _as_list(rules)
+    if any(isinstance(e, dict) and "rule_no" in e for e in entries):
+        entries = sorted(entries, key=lambda e: e.get("rule_no") if isinstance(e, dict) and
+                         isinstance(e.get("rule_no"), int) else 0)
     offending: list[str] = []
     undecided = False
-    for rule in _as_list(rules):
+    closed: set[int] = set()     # ports a lower-numbered NACL deny already decided
+    closed_all = False
+    for rule in entries:
         if rule is UNKNOWN:
             undecided = True
             continue
         if not isinstance(rule, dict):
             continue
         action = rule.get("action", "allow")
-        if action is UNKNOWN:
-            undecided = True
-            continue
-        if str(action).lower() != "allow":
-            continue
         span = _port_range(rule)
         sources = _world_sources(rule)
-        if span is None or sources == []:
-            continue
-        if span is UNKNOWN or sources is UNKNOWN:
+        if action is UNKNOWN or span is UNKNOWN or sources is UNKNOWN:
             undecided = True
             continue
+        if span is None or sources == []:
+            continue
         low, high = span
+        if str(action).lower() != "allow":
+            closed_all = closed_all or _covers_all(span)
+            closed.update(p for p in (ports or []) if low <= p <= high)
+            continue
         if ports is None:
-            hit = (low, high) == (0, 65535)
+            hit = _covers_all(span) and not closed_all
         else:
-            hit = any(low <= p <= high for p in ports)
+            hit = any(low <= p <= high and p not in closed for p in ports)
         if hit:
-            where = "all ports" if (low, high) == (0, 65535) else (
+            where = "all ports" if _covers_all(span) else (
                 f"port {low}" if low == high else f"ports {low}-{high}")
             offending.append(f"{where} open to {', '.join(sources)}")
     if offending:
@@ -203,8 +214,11 @@ class VendorguardFunctions(jp.Functions):
             return None
 
     @jp.signature({"types": ["array", "object", "string", "null"]})
-    def _func_count(self, value: Any) -> int:
-        """``length()`` that counts null as 0, so conditions need no ``|| `[]``` guards."""
+    def _func_count(self, value: Any) -> Any:
+        """``length()`` that counts null as 0 (no ``|| `[]``` guards needed) and counts elements
+        whose value is not known yet: a list of two unknown subnet ids has two subnets."""
+        if value is UNKNOWN:
+            return UNKNOWN
         return 0 if value is None else len(value)
 
     @jp.signature({"types": ["string", "null"]})
@@ -318,4 +332,4 @@ class VendorguardFunctions(jp.Functions):
 
 #: Functions that accept UNKNOWN arguments and decide themselves (see module docstring).
 UNKNOWN_AWARE = frozenset({"world_ingress", "world_ingress_all_ports", "untrusted_principals",
-                           "own_account"})
+                           "own_account", "count"})

@@ -131,3 +131,19 @@ def test_world_ingress_all_ports_only_counts_full_ranges() -> None:
 ])
 def test_phi_tagged(tags: object, expected: bool) -> None:
     assert call("phi_tagged", tags) is expected
+
+
+def test_network_acl_entries_are_evaluated_in_rule_order() -> None:
+    deny_first = [{"rule_no": 100, "action": "allow", "protocol": "-1", "cidr_block": "0.0.0.0/0"},
+                  {"rule_no": 90, "action": "deny", "protocol": "-1", "cidr_block": "0.0.0.0/0"}]
+    assert call("world_ingress_all_ports", deny_first) == []
+    ssh_denied = [{"rule_no": 10, "action": "deny", "protocol": "6", "from_port": 22, "to_port": 22,
+                   "cidr_block": "0.0.0.0/0"},
+                  {"rule_no": 20, "action": "allow", "protocol": "-1", "cidr_block": "0.0.0.0/0"}]
+    assert call("world_ingress", ssh_denied, [22]) == []
+    assert call("world_ingress", ssh_denied, [3389]) == ["all ports open to 0.0.0.0/0"]
+
+
+def test_port_ranges_count_as_all_ports_when_they_span_them() -> None:
+    assert call("world_ingress_all_ports", [rule("tcp", 1, 65535, ["0.0.0.0/0"])]) == ["all ports open to 0.0.0.0/0"]
+    assert call("world_ingress", [rule("tcp", 0, 0, ["0.0.0.0/0"])], [22]) == []   # port 0 is port 0

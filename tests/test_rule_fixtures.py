@@ -4,8 +4,9 @@ Fixture files (``tests/fixtures/rules/<RULE-ID>.yaml``) list cases under ``pass`
 optionally ``unknown``.  A case is ``values`` for a single resource of the rule's first type, or
 ``resources`` (each ``type``/``name``/``values``, optional ``unknown``/``sensitive`` paths).
 The verdict is read from the resource named ``this`` (or, for account/region rules, from the
-scope).  Rules that only a live account can show (``sources: [aws]``) run on a live-shaped
-inventory instead of a plan.
+scope).  Rules that only a live account can show (``sources: [aws]``), and cases marked
+``source: aws`` (absence decides only in a complete inventory), run on a live-shaped inventory
+instead of a plan.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def _live_inventory(resources: list[dict[str, Any]]) -> Inventory:
 def test_rule_fixture(rule_id: str, expect: str, case: dict[str, Any]) -> None:
     rule = CATALOG.rules[rule_id]
     resources = _resources(rule_id, case)
-    if rule.sources is not None and "terraform-plan" not in rule.sources:
+    if case.get("source") == "aws" or (rule.sources is not None and "terraform-plan" not in rule.sources):
         results = run_engine(_live_inventory(resources), [rule_id])
     else:
         plan = build_plan(resources, account_id=case.get("account_id"))

@@ -26,6 +26,20 @@ from ...redact import redact
 T = TypeVar("T")
 SOURCE = "aws"
 
+class CallFailed(ClientError):
+    """A call that could not be made, named (``AccessDenied on s3:ListBuckets``) in `reason`.
+
+    A ClientError (with the error code in ``response["Error"]["Code"]``) even when the cause was
+    a connection reset or a timeout, so collectors handle every failure of a call one way.
+    """
+
+    def __init__(self, exc: BaseException, service: str, operation: str) -> None:
+        response = exc.response if isinstance(exc, ClientError) else {
+            "Error": {"Code": type(exc).__name__, "Message": str(exc)}}
+        super().__init__(response, operation)
+        self.reason = error_reason(exc, service, operation)
+
+
 def error_reason(exc: BaseException, service: str, operation: str) -> str:
     """A one-line reason naming the error code and the call, for UNKNOWN results and gaps."""
     if isinstance(exc, ClientError):
@@ -113,12 +127,19 @@ class Ctx:
     def _pages(self, service: str, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         client = self.client(service)
         method = snake(operation)
-        if client.can_paginate(method):
-            return list(client.get_paginator(method).paginate(**params))
-        return [getattr(client, method)(**params)]
+        try:
+            if client.can_paginate(method):
+                return list(client.get_paginator(method).paginate(**params))
+            return [getattr(client, method)(**params)]
+        except (ClientError, BotoCoreError) as exc:
+            raise CallFailed(exc, service, operation) from exc
 
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
-        return getattr(self.client(service), snake(operation))(**params)
+        """One call whose failure is the collector's failure (a gap), named after the call."""
+        try:
+            return getattr(self.client(service), snake(operation))(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise CallFailed(exc, service, operation) from exc
 
     def reads(self, service: str, region: str | None = None) -> Reads:
         return Reads(self.client_for(service, region or self.region), service)

@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ...errors import InputError
 from ...model import Gap, Inventory, Resource
 from . import collectors  # noqa: F401 - registers every collector
-from .collector import Collector, Ctx, Memo, error_reason
+from .collector import CallFailed, Collector, Ctx, Memo, error_reason
 from .session import AccountSession, AwsAccess, Guard, ReadOnlyViolation, Tuning
 
 SOURCE = "aws"
@@ -75,8 +75,8 @@ def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_t
             task.collector().collect(ctx)
         except ReadOnlyViolation:
             raise
-        except (BotoCoreError, ClientError) as exc:
-            reason = error_reason(exc, *_failed_call(exc, task.collector))
+        except CallFailed as exc:
+            reason = exc.reason
             with lock:
                 gaps[task.account.account].extend(
                     Gap(t, reason, task.account.account, task.scope_region) for t in task.collector.types)
@@ -105,13 +105,6 @@ def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_t
         )
         for account in accounts
     ]
-
-
-def _failed_call(exc: BaseException, collector: type[Collector]) -> tuple[str, str]:
-    """(service, operation) a failure came from, for the reason text."""
-    if isinstance(exc, ClientError):
-        return collector.service, exc.operation_name
-    return collector.service, "listing"
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..collector import Collector, Ctx
+from ..collector import CallFailed, Collector, Ctx
 
 IAM_TYPES = ("aws_iam_user", "aws_iam_role", "aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy",
              "aws_iam_group_policy", "aws_iam_user_policy_attachment")
@@ -81,8 +81,10 @@ class PasswordPolicy(Collector):
     def collect(self, ctx: Ctx) -> None:
         try:
             policy = ctx.call("iam", "GetAccountPasswordPolicy")["PasswordPolicy"]
-        except ctx.client("iam").exceptions.NoSuchEntityException:
-            return  # no policy: the account-level rule finds none and FAILs
+        except CallFailed as exc:
+            if exc.response["Error"]["Code"] == "NoSuchEntity":
+                return  # no policy: the account-level rule finds none and FAILs
+            raise
         ctx.emit("aws_iam_account_password_policy", f"{ctx.account}/iam-password-policy", {
             "minimum_password_length": policy.get("MinimumPasswordLength"),
             "require_symbols": policy.get("RequireSymbols"),
