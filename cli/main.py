@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -17,8 +15,7 @@ import click
 from vendorguard.scanner import __version__
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import SEVERITIES
-
-FORMATS = ("table", "json")
+from vendorguard.scanner.reports import FORMATS
 
 
 class _Group(click.Group):
@@ -43,27 +40,14 @@ class _Group(click.Group):
             ctx.exit(2)
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write the whole file or nothing: a failed scan never leaves half a report behind."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise InputError(path, f"cannot write: {exc.strerror or exc}") from None
-
-
 def emit(report: Any, fmt: str, output: str | None, fail_on: str, quiet: bool) -> None:
     """Render, write, and exit with the code the results call for."""
-    from vendorguard.scanner.reports import render
+    from vendorguard.scanner.reports import render, write_file
     from vendorguard.scanner.results import exit_code
 
     document = report.to_document()
     if output:
-        write_atomically(output, render(document, fmt))
+        write_file(output, render(document, fmt))
         if not quiet:
             counts = document["summary"]["by_status"]
             click.echo(f"wrote {output}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v),
@@ -80,7 +64,7 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--pack", "packs", multiple=True, metavar="NAME|FILE",
                      help="Pack to run (repeatable): a shipped pack name or a policy file. "
                           "Default: hipaa and vendor-article."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+        click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True),
         click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here."),
         click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
                      help="Exit 1 when a FAIL of this severity or worse is found."),
@@ -190,6 +174,21 @@ def iam_policy(packs: tuple[str, ...], trust_account: str | None, external_id: s
     _, selection = select(packs)
     types = {t for rule in selection.rules for t in rule.resource_types}
     click.echo(policies.render(policies.scanning_policy(declared_operations(needed_collectors(types)))), nl=False)
+
+
+@main.command()
+@click.option("--output-dir", default="reports", show_default=True, type=click.Path(file_okay=False))
+def demo(output_dir: str) -> None:
+    """Seed a realistic billing vendor's account on an embedded AWS endpoint, scan it and the
+    bundled example plan, and write the reports."""
+    from vendorguard.scanner import demo as demo_run
+    from vendorguard.scanner.reports import render, write_reports
+
+    for label, report in demo_run.run(output_dir):
+        document = report.to_document()
+        click.echo(render(document, "table", color=sys.stdout.isatty()), nl=False)
+        paths = write_reports(document, list(FORMATS), output_dir, label)
+        click.echo(f"{label}: wrote " + ", ".join(str(p) for p in paths) + "\n")
 
 
 @main.group()

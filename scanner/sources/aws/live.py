@@ -77,12 +77,15 @@ def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_t
             raise
         except CallFailed as exc:
             reason = exc.reason
+        except Exception as exc:  # noqa: BLE001 - an answer we could not shape: unknown, not a crash
+            reason = f"{task.collector.__name__} could not read the response: {type(exc).__name__}: {exc}"
+        else:
             with lock:
-                gaps[task.account.account].extend(
-                    Gap(t, reason, task.account.account, task.scope_region) for t in task.collector.types)
+                found[task.account.account].extend(ctx.resources)
             return
         with lock:
-            found[task.account.account].extend(ctx.resources)
+            gaps[task.account.account].extend(
+                Gap(t, reason, task.account.account, task.scope_region) for t in task.collector.types)
 
     uncovered = set(resource_types) - {t for c in chosen for t in c.types}
     for account in accounts:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,14 +75,10 @@ class Tuning:
     read_timeout: float = 30
     max_pool_connections: int = 32
 
-    def config(self, custom_endpoint: bool = False) -> Config:
+    def config(self) -> Config:
         return Config(retries={"mode": "adaptive", "max_attempts": self.max_attempts},
                       connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
-                      max_pool_connections=self.max_pool_connections,
-                      # A custom endpoint (moto, LocalStack) cannot answer account-prefixed hosts
-                      # such as s3control's `<account>.s3-control...`.
-                      inject_host_prefix=not custom_endpoint,
-                      user_agent_extra="vendorguard")
+                      max_pool_connections=self.max_pool_connections, user_agent_extra="vendorguard")
 
 
 @dataclass
@@ -104,11 +101,25 @@ class AccountSession:
             client = self._clients.get(key)
             if client is None:
                 client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
-                                             config=self.tuning.config(bool(self.endpoint_url or
-                                                                            os.environ.get("AWS_ENDPOINT_URL"))))
+                                             config=self.tuning.config())
                 client.meta.events.register("before-call", self.guard)
+                if self.endpoint_url:
+                    client.meta.events.register("before-sign", _no_host_prefix(self.endpoint_url))
                 self._clients[key] = client
             return client
+
+
+def _no_host_prefix(endpoint_url: str) -> Any:
+    """A custom endpoint (moto, LocalStack on an IP) cannot answer the account-prefixed host that
+    s3control's endpoint rules build (``<account>.127.0.0.1``): send such requests to the endpoint."""
+    host = urllib.parse.urlsplit(endpoint_url).netloc
+
+    def rewrite(request: Any, **_: Any) -> None:
+        parts = urllib.parse.urlsplit(request.url)
+        if parts.netloc != host and parts.netloc.endswith("." + host):
+            request.url = urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+    return rewrite
 
 
 def _credential_problem(where: str, exc: BaseException) -> InputError:
@@ -126,7 +137,7 @@ class AwsAccess:
     def __init__(self, guard: Guard, profile: str | None = None, endpoint_url: str | None = None,
                  region: str | None = None, tuning: Tuning | None = None) -> None:
         self.guard = guard
-        self.endpoint_url = endpoint_url
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
         self.tuning = tuning or Tuning()
         try:
             self.base = boto3.session.Session(profile_name=profile)

@@ -8,8 +8,10 @@ from typing import Any
 
 from ..collector import CallFailed, Collector, Ctx
 
+#: aws_iam_policy_attachment (Terraform's shared attachment) has no live counterpart: every
+#: user attachment is read as an aws_iam_user_policy_attachment, so it is covered, and empty.
 IAM_TYPES = ("aws_iam_user", "aws_iam_role", "aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy",
-             "aws_iam_group_policy", "aws_iam_user_policy_attachment")
+             "aws_iam_group_policy", "aws_iam_user_policy_attachment", "aws_iam_policy_attachment")
 
 
 def policy_text(document: Any) -> Any:
@@ -48,7 +50,7 @@ class Authorization(Collector):
         for policy in details["Policies"]:
             default = next((v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), {})
             ctx.emit("aws_iam_policy", policy["Arn"], {
-                "name": policy["PolicyName"], "arn": policy["Arn"],
+                "name": policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1], "arn": policy["Arn"],
                 "attachment_count": policy.get("AttachmentCount"),
                 "policy": policy_text(default.get("Document"))})
         ctx.each(details["UserDetailList"], lambda user: self._user(ctx, user))

@@ -1,0 +1,224 @@
+"""`vendorguard demo`: a realistic billing vendor's account on an embedded AWS endpoint, scanned.
+
+It starts a moto server on 127.0.0.1 (a free port), seeds "ClaimBridge", a claims-processing
+vendor, in two regions — much done right, some things wrong, as in real accounts — scans it and
+the bundled example Terraform plan, writes the reports and prints the summary.  Nothing leaves
+the machine: the credentials are fake and the endpoint is local.
+"""
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any, Callable, Iterator
+
+from ..errors import InputError
+
+PRIMARY, SECONDARY = "us-east-1", "us-west-2"
+PARTNER = "444455556666"      # the clearinghouse's account
+AUDITOR = "777788889999"      # the practice's auditor
+
+
+def example_plans() -> list[tuple[str, bytes]]:
+    """(name, bytes) of the bundled example plans."""
+    root = resources.files(__name__)
+    return [(f"examples/{e.name}", e.read_bytes()) for e in sorted(root.iterdir(), key=lambda e: e.name)
+            if e.name.endswith(".tfplan.json")]
+
+
+@contextmanager
+def local_aws() -> Iterator[str]:
+    """A moto server on a free loopback port, with fake credentials in the environment."""
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise InputError("vendorguard demo", "needs moto: pip install 'vendorguard[demo]'") from None
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                                             "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")}
+    os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_SESSION_TOKEN="demo",
+                      AWS_DEFAULT_REGION=PRIMARY)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def seed(endpoint: str) -> int:
+    """Create ClaimBridge's account; returns how many resources were made."""
+    import boto3
+
+    made = 0
+
+    def client(service: str, region: str = PRIMARY) -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=endpoint)
+
+    def step(fn: Callable[[], Any]) -> Any:
+        nonlocal made
+        made += 1
+        return fn()
+
+    account = client("sts").get_caller_identity()["Account"]
+    for region in (PRIMARY, SECONDARY):
+        _seed_network(client, step, region)
+        _seed_compute(client, step, region)
+    _seed_storage(client, step, account)
+    _seed_identity(client, step, account)
+    _seed_detection(client, step, account)
+    return made
+
+
+def _seed_network(client: Callable[..., Any], step: Callable[..., Any], region: str) -> None:
+    ec2 = client("ec2", region)
+    vpc = step(lambda: ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"claims-{region}"}]}]))["Vpc"]["VpcId"]
+    for i, cidr in enumerate(("10.20.1.0/24", "10.20.2.0/24")):
+        step(lambda: ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=f"{region}{'ab'[i]}"))
+    if region == PRIMARY:  # flow logs in the primary region only
+        logs = client("logs", region)
+        step(lambda: logs.create_log_group(logGroupName="/vpc/flow/claims"))
+        step(lambda: ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
+                                          LogGroupName="/vpc/flow/claims",
+                                          DeliverLogsPermissionArn="arn:aws:iam::123456789012:role/flow-logs"))
+    alb = step(lambda: ec2.create_security_group(GroupName="portal-alb", Description="public HTTPS", VpcId=vpc))["GroupId"]
+    step(lambda: ec2.authorize_security_group_ingress(GroupId=alb, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]))
+    app = step(lambda: ec2.create_security_group(GroupName="claims-api", Description="app tier", VpcId=vpc))["GroupId"]
+    step(lambda: ec2.authorize_security_group_ingress(GroupId=app, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "UserIdGroupPairs": [{"GroupId": alb}]}]))
+    db = step(lambda: ec2.create_security_group(GroupName="claims-db", Description="postgres", VpcId=vpc))["GroupId"]
+    step(lambda: ec2.authorize_security_group_ingress(GroupId=db, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": app}]}]))
+    if region == PRIMARY:  # the on-call engineer's "temporary" SSH rule
+        bastion = step(lambda: ec2.create_security_group(GroupName="bastion", Description="ops", VpcId=vpc))["GroupId"]
+        step(lambda: ec2.authorize_security_group_ingress(GroupId=bastion, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+             "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "vendor on-call <temporary>"}]}]))
+
+
+def _seed_compute(client: Callable[..., Any], step: Callable[..., Any], region: str) -> None:
+    ec2 = client("ec2", region)
+    if region == PRIMARY:
+        step(ec2.enable_ebs_encryption_by_default)
+    step(lambda: ec2.create_volume(AvailabilityZone=f"{region}a", Size=200, Encrypted=True,
+                                   TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "claims-data"}]}]))
+    if region == SECONDARY:  # an old export disk from before encryption by default
+        step(lambda: ec2.create_volume(AvailabilityZone=f"{region}a", Size=500, TagSpecifications=[
+            {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "legacy-835-exports"}]}]))
+    rds = client("rds", region)
+    if region == PRIMARY:
+        step(lambda: rds.create_db_instance(
+            DBInstanceIdentifier="claims-prod", Engine="postgres", DBInstanceClass="db.r6g.large", AllocatedStorage=200,
+            MasterUsername="claims_admin", MasterUserPassword="not-a-real-password-1", StorageEncrypted=True,
+            MultiAZ=True, BackupRetentionPeriod=14, DeletionProtection=True, PubliclyAccessible=False,
+            EnableIAMDatabaseAuthentication=True, AutoMinorVersionUpgrade=True,
+            EnableCloudwatchLogsExports=["postgresql"]))
+        step(lambda: rds.create_db_instance(
+            DBInstanceIdentifier="reporting-legacy", Engine="mysql", DBInstanceClass="db.t3.medium", AllocatedStorage=50,
+            MasterUsername="report", MasterUserPassword="not-a-real-password-2", StorageEncrypted=False,
+            BackupRetentionPeriod=0, PubliclyAccessible=True))
+        dynamodb = client("dynamodb", region)
+        step(lambda: dynamodb.create_table(TableName="portal-sessions", BillingMode="PAY_PER_REQUEST",
+                                           AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                                           KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}]))
+
+
+def _seed_storage(client: Callable[..., Any], step: Callable[..., Any], account: str) -> None:
+    s3, kms = client("s3"), client("kms")
+    key = step(lambda: kms.create_key(Description="PHI data key"))["KeyMetadata"]["KeyId"]
+    step(lambda: kms.enable_key_rotation(KeyId=key))
+    step(lambda: kms.create_key(Description="reporting key (rotation never turned on)"))
+    step(lambda: s3.create_bucket(Bucket="claimbridge-logs"))
+    step(lambda: s3.put_bucket_acl(Bucket="claimbridge-logs", ACL="log-delivery-write"))
+    claims = "claimbridge-claims-prod"
+    step(lambda: s3.create_bucket(Bucket=claims))
+    step(lambda: s3.put_bucket_tagging(Bucket=claims, Tagging={"TagSet": [
+        {"Key": "DataClassification", "Value": "PHI"}, {"Key": "Owner", "Value": "billing-platform"}]}))
+    step(lambda: s3.put_bucket_encryption(Bucket=claims, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}, "BucketKeyEnabled": True}]}))
+    step(lambda: s3.put_bucket_versioning(Bucket=claims, VersioningConfiguration={"Status": "Enabled"}))
+    step(lambda: s3.put_public_access_block(Bucket=claims, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}))
+    step(lambda: s3.put_bucket_logging(Bucket=claims, BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": "claimbridge-logs", "TargetPrefix": "s3/claims/"}}))
+    step(lambda: s3.put_bucket_policy(Bucket=claims, Policy=_policy({
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{claims}", f"arn:aws:s3:::{claims}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}})))
+    exports = "claimbridge-partner-exports"
+    step(lambda: s3.create_bucket(Bucket=exports))
+    step(lambda: s3.put_bucket_tagging(Bucket=exports, Tagging={"TagSet": [
+        {"Key": "Name", "Value": "<img src=x onerror=alert('exports')>"}]}))
+    step(lambda: s3.put_bucket_acl(Bucket=exports, ACL="public-read"))
+
+
+def _seed_identity(client: Callable[..., Any], step: Callable[..., Any], account: str) -> None:
+    iam = client("iam")
+    step(lambda: iam.create_role(RoleName="clearinghouse-sftp-sync", AssumeRolePolicyDocument=_policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PARTNER}:root"}, "Action": "sts:AssumeRole"})))
+    step(lambda: iam.create_role(RoleName="practice-auditor", AssumeRolePolicyDocument=_policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{AUDITOR}:root"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "riverside-family-practice-2026"}}})))
+    step(lambda: iam.create_role(RoleName="claims-api", AssumeRolePolicyDocument=_policy({
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})))
+    admin = step(lambda: iam.create_policy(PolicyName="legacy-break-glass", PolicyDocument=_policy({
+        "Effect": "Allow", "Action": "*", "Resource": "*"})))["Policy"]["Arn"]
+    step(lambda: iam.create_user(UserName="ops-jdoe"))
+    step(lambda: iam.create_login_profile(UserName="ops-jdoe", Password="Not-A-Real-Passw0rd!"))
+    step(lambda: iam.attach_user_policy(UserName="ops-jdoe", PolicyArn=admin))
+    step(lambda: iam.update_account_password_policy(MinimumPasswordLength=8, RequireNumbers=True))
+
+
+def _seed_detection(client: Callable[..., Any], step: Callable[..., Any], account: str) -> None:
+    step(lambda: client("guardduty", PRIMARY).create_detector(Enable=True))   # one region only
+    s3 = client("s3")
+    step(lambda: s3.create_bucket(Bucket="claimbridge-trail"))
+    step(lambda: client("cloudtrail").create_trail(Name="org-audit", S3BucketName="claimbridge-trail",
+                                                   IsMultiRegionTrail=True, IncludeGlobalServiceEvents=True,
+                                                   EnableLogFileValidation=False))
+    step(lambda: client("cloudtrail").start_logging(Name="org-audit"))
+    sns = client("sns")
+    topic = step(lambda: sns.create_topic(Name="security-alerts", Attributes={"KmsMasterKeyId": "alias/aws/sns"}))["TopicArn"]
+    step(lambda: sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="security@claimbridge.example"))
+    events = client("events")
+    step(lambda: events.put_rule(Name="guardduty-findings", EventPattern=json.dumps(
+        {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]})))
+    step(lambda: events.put_targets(Rule="guardduty-findings", Targets=[{"Id": "to-sns", "Arn": topic}]))
+    logs = client("logs")
+    step(lambda: logs.create_log_group(logGroupName="/claimbridge/api"))
+    step(lambda: logs.put_retention_policy(logGroupName="/claimbridge/api", retentionInDays=30))
+
+
+def run(output_dir: str, formats: tuple[str, ...] = ("json", "table")) -> list[tuple[str, Any]]:
+    """Seed, scan the account and the example plans, write the reports; (label, report) pairs."""
+    from ..scan import run as evaluate, scan_aws
+    from ..catalog import select
+    from ..scan import now
+    from ..sources.aws.live import Target
+    from ..sources.tfplan import parse_json, read_plan
+
+    with local_aws() as endpoint:
+        seed(endpoint)
+        live = scan_aws(Target(endpoint_url=endpoint, regions=[PRIMARY, SECONDARY]), [])
+    started = now()
+    _, selection = select([])
+    plans = evaluate([read_plan(name, parse_json(name, data)) for name, data in example_plans()], selection, started)
+    return [("aws", live), ("plans", plans)]

@@ -1,0 +1,51 @@
+"""Terminal table: what failed or could not be decided, grouped by domain, worst first."""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .escape import terminal
+
+_STYLE = {"FAIL": "bold red", "UNKNOWN": "yellow", "PASS": "green", "WAIVED": "cyan",
+          "NOT_APPLICABLE": "dim"}
+_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def render(document: dict[str, Any], color: bool = False, width: int = 140) -> str:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=color, no_color=not color, width=width,
+                      highlight=False, emoji=False)
+    results = [r for r in document["results"] if r["status"] in ("FAIL", "UNKNOWN")]
+    results.sort(key=lambda r: (r["domain"], r["status"] != "FAIL", _RANK[r["severity"]],
+                                r["rule_id"], r["address"]))
+    domains: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        domains.setdefault(result["domain"], []).append(result)
+    for domain, rows in domains.items():
+        table = Table(title=Text(domain, style="bold"), title_justify="left", expand=True)
+        table.add_column("status", no_wrap=True)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("resource", overflow="fold", ratio=2)
+        table.add_column("reason", overflow="fold", ratio=3)
+        for r in rows:
+            table.add_row(Text(r["status"], style=_STYLE[r["status"]]), Text(r["severity"]),
+                          Text(r["rule_id"]), Text(terminal(r["address"])),
+                          Text(terminal(f"{r['title']}: {r['reason']}")))
+        console.print(table)
+    summary = document["summary"]
+    counts = summary["by_status"]
+    line = Text()
+    for status in ("PASS", "FAIL", "UNKNOWN", "NOT_APPLICABLE", "WAIVED"):
+        if counts.get(status):
+            line.append(f"{status} {counts[status]}  ", style=_STYLE[status])
+    failed = ", ".join(f"{n} {s}" for s, n in summary["failed_by_severity"].items() if n)
+    if failed:
+        line.append(f"(failed: {failed})")
+    resources = sum(i["resources"] for i in document["scan"]["inputs"])
+    console.print(Text(f"{summary['total']} results over {resources} resources: ") + line)
+    return out.getvalue()
