@@ -124,6 +124,11 @@ class Result:
     file: str | None = None
     line: int | None = None
     controls: list[str] = field(default_factory=list)
+    #: The waiver that turned a FAIL/UNKNOWN into WAIVED: rule, address glob, justification,
+    #: approved_by, expires.
+    waiver: dict[str, Any] | None = None
+    #: Against a baseline: "new" (not in it) or "existing"; None when no baseline was given.
+    baseline: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the shape `policies/schemas/results.schema.json` publishes)."""
@@ -143,6 +148,8 @@ class Result:
             "file": self.file,
             "line": self.line,
             "controls": self.controls,
+            "waiver": self.waiver,
+            "baseline": self.baseline,
         }
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Pack
+from .catalog import Pack, Rule
 from .model import DOMAINS, SEVERITIES, Inventory, Result, Status, severity_rank
 
 SCHEMA_VERSION = 1
@@ -20,6 +20,7 @@ class ScanReport:
     results: list[Result]
     inventories: list[Inventory]
     packs: list[Pack]
+    rules: list[Rule]
     started: str
     finished: str
     tool_version: str
@@ -57,6 +58,12 @@ class ScanReport:
                 **self.extra,
             },
             "summary": self.summary(),
+            "rules": [
+                {"id": r.id, "title": r.title, "severity": r.severity, "domain": r.domain,
+                 "resource_types": list(r.resource_types), "scope": r.scope, "condition": r.condition_text,
+                 "rationale": r.rationale, "remediation": r.remediation, "references": r.references}
+                for r in self.rules
+            ],
             "results": [r.to_dict() for r in self.results],
         }
 

@@ -55,7 +55,7 @@ def run(inventories: Iterable[Inventory], selection: Selection, started: str, **
     inventories = list(inventories)
     engine = Engine(selection)
     results = [result for inventory in inventories for result in engine.run(inventory)]
-    return ScanReport(results, inventories, selection.packs, started, now(), __version__, dict(extra))
+    return ScanReport(results, inventories, selection.packs, selection.rules, started, now(), __version__, dict(extra))
 
 
 def scan_files(paths: Iterable[str], reader: Callable[[str, bytes], Inventory],
