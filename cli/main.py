@@ -6,8 +6,10 @@ the commands that need them, so ``vendorguard scan plan`` starts fast.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from dataclasses import dataclass, fields
 from typing import Any, Callable
 
 import click
@@ -40,38 +42,85 @@ class _Group(click.Group):
             ctx.exit(2)
 
 
-def emit(report: Any, fmt: str, output: str | None, fail_on: str, quiet: bool) -> None:
-    """Render, write, and exit with the code the results call for."""
-    from vendorguard.scanner.reports import render, write_file
-    from vendorguard.scanner.results import exit_code
+@dataclass
+class Output:
+    """Where a scan's report goes and what decides its exit code (the options every scan shares)."""
 
-    document = report.to_document()
-    if output:
-        write_file(output, render(document, fmt))
-        if not quiet:
+    packs: tuple[str, ...]
+    formats: tuple[str, ...]
+    output: str | None
+    output_dir: str | None
+    fail_on: str
+    fail_on_unknown: bool
+    waivers: str | None
+    baseline: str | None
+    quiet: bool
+
+    def check(self) -> None:
+        if len(self.formats) > 1 and not self.output_dir:
+            raise click.UsageError("several --format need --output-dir")
+        if self.output and self.output_dir:
+            raise click.UsageError("--output and --output-dir are alternatives")
+
+    def decisions(self) -> Any:
+        from vendorguard.scanner.scan import Decisions
+
+        return Decisions.load(self.waivers, self.baseline)
+
+    def emit(self, document: dict[str, Any], results: list[Any]) -> None:
+        """Render, write, and exit with the code the results call for."""
+        from vendorguard.scanner.reports import render, write_file, write_reports
+        from vendorguard.scanner.results import exit_code
+
+        formats = list(self.formats or ("table",))
+        written: list[Any] = []
+        if self.output_dir:
+            written = write_reports(document, formats, self.output_dir, "vendorguard")
+        elif self.output:
+            write_file(self.output, render(document, formats[0]))
+            written = [self.output]
+        else:
+            options = {"color": sys.stdout.isatty()} if formats[0] == "table" else {}
+            click.echo(render(document, formats[0], **options), nl=False)
+        if written and not self.quiet:
             counts = document["summary"]["by_status"]
-            click.echo(f"wrote {output}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v),
-                       err=True)
-    else:
-        options = {"color": sys.stdout.isatty()} if fmt == "table" else {}
-        click.echo(render(document, fmt, **options), nl=False)
-    sys.exit(exit_code(report.results, fail_on))
+            click.echo(f"wrote {', '.join(str(p) for p in written)}: "
+                       + ", ".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
+        sys.exit(exit_code(results, self.fail_on, self.fail_on_unknown))
+
+
+_OUTPUT_OPTIONS = [
+    click.option("--pack", "packs", multiple=True, metavar="NAME|FILE",
+                 help="Pack to run (repeatable): a shipped pack name or a policy file. Default: hipaa and vendor-article."),
+    click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
+                 help="Report format (repeatable with --output-dir). Default: table."),
+    click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to this file."),
+    click.option("--output-dir", type=click.Path(file_okay=False), help="Write one report per --format here."),
+    click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+                 help="Exit 1 when a FAIL of this severity or worse is found."),
+    click.option("--fail-on-unknown", is_flag=True,
+                 help="Also exit 1 when a rule at or above --fail-on could not be decided (UNKNOWN)."),
+    click.option("--waivers", type=click.Path(dir_okay=False),
+                 help="Waivers file (default: .vendorguard-waivers.yaml when present)."),
+    click.option("--baseline", type=click.Path(dir_okay=False),
+                 help="An earlier JSON report: only new FAILs decide the exit code; fixed ones are listed."),
+    click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr."),
+]
 
 
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every scan command shares."""
-    for decorator in reversed([
-        click.option("--pack", "packs", multiple=True, metavar="NAME|FILE",
-                     help="Pack to run (repeatable): a shipped pack name or a policy file. "
-                          "Default: hipaa and vendor-article."),
-        click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True),
-        click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here."),
-        click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
-                     help="Exit 1 when a FAIL of this severity or worse is found."),
-        click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr."),
-    ]):
-        func = decorator(func)
-    return func
+    """Add the shared options, and hand them to the command as one `out: Output`."""
+    keys = [f.name for f in fields(Output)]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        out = Output(**{k: kwargs.pop(k) for k in keys})
+        out.check()
+        return func(out=out, **kwargs)
+
+    for decorator in reversed(_OUTPUT_OPTIONS):
+        wrapper = decorator(wrapper)
+    return wrapper
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,14 +139,14 @@ def scan() -> None:
 @click.option("--account-id", help="The AWS account the plan deploys into, when the plan does not "
                                    "say (decides whether a trust policy's principal is foreign).")
 @output_options
-def scan_plan(files: tuple[str, ...], account_id: str | None, packs: tuple[str, ...], fmt: str,
-              output: str | None, fail_on: str, quiet: bool) -> None:
+def scan_plan(files: tuple[str, ...], account_id: str | None, out: Output) -> None:
     """Scan Terraform plans (`terraform show -json plan.out`); `-` reads stdin."""
     from vendorguard.scanner.scan import scan_files
     from vendorguard.scanner.sources.tfplan import parse_json, read_plan
 
-    report = scan_files(files, lambda name, data: read_plan(name, parse_json(name, data), account_id), packs)
-    emit(report, fmt, output, fail_on, quiet)
+    report = scan_files(files, lambda name, data: read_plan(name, parse_json(name, data), account_id),
+                        out.packs, out.decisions())
+    out.emit(report.to_document(), report.results)
 
 
 def _csv(value: str | None) -> list[str] | None:
@@ -117,7 +166,7 @@ def _csv(value: str | None) -> list[str] | None:
 @output_options
 def scan_aws(profile: str | None, role_arn: str | None, external_id: str | None, regions: str,
              accounts: str | None, org: bool, role_name: str | None, endpoint_url: str | None,
-             packs: tuple[str, ...], fmt: str, output: str | None, fail_on: str, quiet: bool) -> None:
+             out: Output) -> None:
     """Scan live AWS accounts, read-only, in every region."""
     from vendorguard.scanner.scan import scan_aws as run_scan
     from vendorguard.scanner.sources.aws.live import Target
@@ -126,9 +175,11 @@ def scan_aws(profile: str | None, role_arn: str | None, external_id: str | None,
         raise click.UsageError("--org and --accounts are alternatives")
     target = Target(profile=profile, role_arn=role_arn, external_id=external_id, accounts=_csv(accounts),
                     org=org, role_name=role_name, regions=_csv(regions), endpoint_url=endpoint_url)
-    with progress_bar(enabled=not quiet and output is not None and sys.stderr.isatty()) as on_progress:
-        report = run_scan(target, packs, on_progress)
-    emit(report, fmt, output, fail_on, quiet)
+    decisions = out.decisions()
+    writes_files = bool(out.output or out.output_dir)
+    with progress_bar(enabled=not out.quiet and writes_files and sys.stderr.isatty()) as on_progress:
+        report = run_scan(target, out.packs, on_progress, decisions=decisions)
+    out.emit(report.to_document(), report.results)
 
 
 class progress_bar:
@@ -152,6 +203,26 @@ class progress_bar:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+@main.command()
+@click.argument("results_file", metavar="RESULTS.json")
+@click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
+              help="Format (repeatable with --output-dir). Default: table.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.option("--output-dir", type=click.Path(file_okay=False))
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True)
+@click.option("--fail-on-unknown", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True)
+def report(results_file: str, formats: tuple[str, ...], output: str | None, output_dir: str | None,
+           fail_on: str, fail_on_unknown: bool, quiet: bool) -> None:
+    """Re-render a saved JSON report in other formats, without scanning again."""
+    from vendorguard.scanner.results import load_document
+
+    document, results = load_document(results_file)
+    out = Output((), formats, output, output_dir, fail_on, fail_on_unknown, None, None, quiet)
+    out.check()
+    out.emit(document, results)
 
 
 @main.command("iam-policy")

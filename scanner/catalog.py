@@ -102,7 +102,7 @@ def policy_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def _read_yaml(name: str, text: str) -> Any:
+def read_yaml(name: str, text: str) -> Any:
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
     except yaml.YAMLError as exc:
@@ -173,7 +173,7 @@ def _build_pack(name: str, raw: dict[str, Any], text: str) -> Pack:
 
 
 def _add_file(catalog: Catalog, name: str, text: str, validate: bool) -> Pack | None:
-    document = _read_yaml(name, text)
+    document = read_yaml(name, text)
     if validate:
         validate_document(name, document)
     elif not isinstance(document, dict):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Pack, Rule
+from .errors import InputError
 from .model import DOMAINS, SEVERITIES, Inventory, Result, Status, severity_rank
 
 SCHEMA_VERSION = 1
@@ -84,7 +85,40 @@ def summarize(results: list[Result]) -> dict[str, Any]:
     }
 
 
-def exit_code(results: list[Result], fail_on: str) -> int:
-    """0 when no FAIL is at or above `fail_on`, else 1."""
+def exit_code(results: list[Result], fail_on: str, fail_on_unknown: bool = False) -> int:
+    """1 when a FAIL at or above `fail_on` (only new ones, against a baseline) — or, with
+    `fail_on_unknown`, any UNKNOWN at or above it — else 0.  WAIVED never fails a build."""
     threshold = severity_rank(fail_on)
-    return int(any(r.status is Status.FAIL and severity_rank(r.severity) <= threshold for r in results))
+
+    def counts(r: Result) -> bool:
+        if severity_rank(r.severity) > threshold:
+            return False
+        if r.status is Status.FAIL:
+            return r.baseline != "existing"
+        return fail_on_unknown and r.status is Status.UNKNOWN
+
+    return int(any(counts(r) for r in results))
+
+
+def load_document(path: str) -> tuple[dict[str, Any], list[Result]]:
+    """A saved JSON report, schema-checked, with its results as `Result`s again."""
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    from .scan import read_input
+    from .sources.tfplan import parse_json
+
+    name, data = read_input(path)
+    document = parse_json(name, data)
+    schema = json.loads(resources.files("vendorguard.policies").joinpath("schemas/results.schema.json").read_text())
+    error = next(iter(sorted(jsonschema.Draft202012Validator(schema).iter_errors(document),
+                             key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise InputError(name, f"not a vendorguard results document: at {where}: {error.message}")
+    fields_ = Result.__dataclass_fields__
+    results = [Result(**{**{k: v for k, v in r.items() if k in fields_}, "status": Status(r["status"])})
+               for r in document["results"]]
+    return document, results

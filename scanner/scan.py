@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import __version__
+from . import baseline as baselines
+from . import waivers as waiver_files
 from .catalog import Selection, select
 from .engine import Engine
 from .errors import InputError
@@ -50,25 +53,62 @@ def read_input(path: str) -> tuple[str, bytes]:
     return name, data
 
 
-def run(inventories: Iterable[Inventory], selection: Selection, started: str, **extra: object) -> ScanReport:
-    """Evaluate the selection over inventories that are already read."""
+@dataclass
+class Decisions:
+    """What decides a build beyond the rules: accepted risks and an earlier scan to compare with.
+    Loaded before scanning, so a bad waiver file fails fast, not after a long live scan."""
+
+    waivers: list[waiver_files.Waiver] = field(default_factory=list)
+    waivers_file: str | None = None
+    baseline: set[tuple[str, str]] | None = None
+    baseline_file: str | None = None
+    today: date = field(default_factory=date.today)
+
+    @classmethod
+    def load(cls, waivers: str | None = None, baseline: str | None = None) -> "Decisions":
+        """Explicit files, else ``.vendorguard-waivers.yaml`` in the working directory if present."""
+        if waivers is None and Path(waiver_files.DEFAULT_FILE).is_file():
+            waivers = waiver_files.DEFAULT_FILE
+        loaded = cls(waivers_file=waivers, baseline_file=baseline)
+        if waivers:
+            loaded.waivers = waiver_files.load(waivers)
+        if baseline:
+            from .sources.tfplan import parse_json
+
+            name, data = read_input(baseline)
+            loaded.baseline = baselines.failed_keys(parse_json(name, data), name)
+        return loaded
+
+    def apply(self, report: ScanReport) -> None:
+        if self.waivers_file:
+            report.extra["waivers"] = {"file": self.waivers_file,
+                                       **waiver_files.apply(report.results, self.waivers, self.today)}
+        if self.baseline is not None:
+            report.extra["baseline"] = {"file": self.baseline_file, **baselines.compare(report.results, self.baseline)}
+
+
+def run(inventories: Iterable[Inventory], selection: Selection, started: str,
+        decisions: Decisions | None = None, **extra: object) -> ScanReport:
+    """Evaluate the selection over inventories that are already read, then waivers and baseline."""
     inventories = list(inventories)
     engine = Engine(selection)
     results = [result for inventory in inventories for result in engine.run(inventory)]
-    return ScanReport(results, inventories, selection.packs, selection.rules, started, now(), __version__, dict(extra))
+    report = ScanReport(results, inventories, selection.packs, selection.rules, started, now(), __version__, dict(extra))
+    (decisions or Decisions()).apply(report)
+    return report
 
 
 def scan_files(paths: Iterable[str], reader: Callable[[str, bytes], Inventory],
-               packs: Iterable[str]) -> ScanReport:
+               packs: Iterable[str], decisions: Decisions | None = None) -> ScanReport:
     """Read every file first (so a bad one fails the scan before any output), then evaluate."""
     started = now()
     _, selection = select(packs)
     inventories = [reader(*read_input(path)) for path in paths]
-    return run(inventories, selection, started)
+    return run(inventories, selection, started, decisions)
 
 
 def scan_aws(target: "Target", packs: Iterable[str], on_progress: Callable[[int, int], None] | None = None,
-             tuning: "Tuning | None" = None) -> ScanReport:
+             tuning: "Tuning | None" = None, decisions: Decisions | None = None) -> ScanReport:
     """Scan live accounts with only the collectors the selected rules need."""
     from .sources.aws.live import scan_live
 
@@ -79,4 +119,4 @@ def scan_aws(target: "Target", packs: Iterable[str], on_progress: Callable[[int,
     calls: dict[str, int] = {}
     for (service, _op), count in sorted(guard.calls.items()):
         calls[service] = calls.get(service, 0) + count
-    return run(inventories, selection, started, api_calls=calls)
+    return run(inventories, selection, started, decisions, api_calls=calls)
