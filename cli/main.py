@@ -86,7 +86,11 @@ class Output:
             counts = document["summary"]["by_status"]
             click.echo(f"wrote {', '.join(str(p) for p in written)}: "
                        + ", ".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
-        sys.exit(exit_code(results, self.fail_on, self.fail_on_unknown))
+        code = exit_code(results, self.fail_on, self.fail_on_unknown)
+        # Everything is written: skip tearing down a heap of a million objects on the way out.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 _OUTPUT_OPTIONS = [
