@@ -167,9 +167,9 @@ def test_plan_scan_does_not_import_heavy_modules(risky_plan: Path) -> None:
             "real_exit = os._exit\n"
             "def report(code):\n"
             "    heavy = [m for m in ('boto3', 'botocore', 'pulumi', 'checkov', 'rich', 'jsonschema') if m in sys.modules]\n"
-            "    sys.stderr.write('HEAVY=%s' % heavy); sys.stderr.flush(); real_exit(code)\n"
+            "    sys.stderr.write('HEAVY=' + repr(heavy)); sys.stderr.flush(); real_exit(code)\n"
             "os._exit = report\n"
-            "sys.argv = ['vendorguard', 'scan', 'plan', %r, '--format', 'json']\n"
-            "runpy.run_module('vendorguard.cli.main', run_name='__main__')\n") % str(risky_plan)
+            "sys.argv = ['vendorguard', 'scan', 'plan', PLAN, '--format', 'json']\n"
+            "runpy.run_module('vendorguard.cli.main', run_name='__main__')\n").replace("PLAN", repr(str(risky_plan)))
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "HEAVY=[]" in run.stderr, run.stderr[-500:]
