@@ -8,7 +8,8 @@ policy from the same list.  The code in `collect` is only what AWS's shapes requ
 
 Failure is never silent.  A failed *listing* raises, and the scan records a `Gap` (every rule over
 those types becomes UNKNOWN for that account/region).  A failed *per-resource* read (`Ctx.read`)
-yields UNKNOWN in the attribute it would have filled, with the error code as the reason.
+(`Ctx.reads(...).get`) yields UNKNOWN in the attribute it would have filled, with the error code as
+the reason.
 """
 from __future__ import annotations
 

@@ -1,0 +1,48 @@
+"""AWS Config configuration recorders, with their recording status folded in (``recorder_status``,
+as policies/folding.yaml shapes the provider's separate recorder-status resource)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ....model import UNKNOWN
+from ..collector import Collector, Ctx
+
+
+def _recording_group(group: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if group is None:
+        return []
+    exclusion = group.get("exclusionByResourceTypes") or {}
+    strategy = group.get("recordingStrategy") or {}
+    return [{
+        "all_supported": group.get("allSupported", True),
+        "include_global_resource_types": bool(group.get("includeGlobalResourceTypes")),
+        "resource_types": group.get("resourceTypes") or [],
+        "exclusion_by_resource_types": [{"resource_types": exclusion.get("resourceTypes") or []}]
+        if exclusion.get("resourceTypes") else [],
+        "recording_strategy": [{"use_only": strategy["useOnly"]}] if strategy.get("useOnly") else [],
+    }]
+
+
+class Recorders(Collector):
+    types = ("aws_config_configuration_recorder",)
+    service = "config"
+    operations = (("config", "DescribeConfigurationRecorders"), ("config", "DescribeConfigurationRecorderStatus"))
+
+    def collect(self, ctx: Ctx) -> None:
+        recorders = ctx.paginate("config", "DescribeConfigurationRecorders", "ConfigurationRecorders")
+        if not recorders:
+            return
+        reads = ctx.reads("config")
+        statuses = reads.get("DescribeConfigurationRecorderStatus",
+                             lambda r: {s.get("name"): s for s in r.get("ConfigurationRecordersStatus", [])})
+        for recorder in recorders:
+            name = recorder.get("name")
+            status = statuses if statuses is UNKNOWN else statuses.get(name)
+            arn = recorder.get("arn") or ctx.arn("config", f"configuration-recorder/{name}")
+            ctx.emit("aws_config_configuration_recorder", arn, {
+                "name": name, "id": name, "arn": arn, "role_arn": recorder.get("roleARN"),
+                "recording_group": _recording_group(recorder.get("recordingGroup")),
+                "recorder_status": UNKNOWN if status is UNKNOWN else (
+                    [{"is_enabled": bool(status.get("recording")), "last_status": status.get("lastStatus")}]
+                    if status else []),
+            }, reads)
