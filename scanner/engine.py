@@ -19,7 +19,7 @@ from jmespath.exceptions import JMESPathError
 
 from .catalog import Rule, Selection
 from .condition import contains_unknown, is_false
-from .functions import current_account
+from .functions import current_resource
 from .model import UNKNOWN, Gap, Inventory, Resource, Result, Status
 
 _MAX_SHOWN = 160
@@ -64,7 +64,7 @@ def _verdict(rule: Rule, attributes: dict[str, Any]) -> tuple[Status, str | None
         if rule.applies_if is not None:
             applies = rule.applies_if(attributes)
             if applies is UNKNOWN:
-                return Status.UNKNOWN, "whether the rule applies is not known"
+                return Status.UNKNOWN, None
             if is_false(applies):
                 return Status.NOT_APPLICABLE, f"does not apply ({rule.applies_if_text})"
         outcome = rule.condition(attributes)
@@ -81,7 +81,7 @@ def _reason(status: Status, evidence: dict[str, Any], resource: Resource | None,
     if status is Status.UNKNOWN:
         unknown = [p for p, v in evidence.items() if contains_unknown(v)]
         why = (resource.unknown_reason if resource is not None else None) or "known only after apply"
-        return f"{', '.join(unknown) or 'a value the rule reads'} not known: {why}"
+        return f"{', '.join(unknown) or 'a value the rule (or its applicability) reads'} not known: {why}"
     shown = "; ".join(f"{p} = {_show(v)}" for p, v in evidence.items())
     return shown or ("condition holds" if status is Status.PASS else "condition does not hold")
 
@@ -126,12 +126,12 @@ class Engine:
         return rule.sources is None or inventory.source in rule.sources
 
     def _on_resource(self, rule: Rule, resource: Resource, inventory: Inventory) -> Result:
-        token = current_account.set(resource.account)
+        token = current_resource.set(resource)
         try:
             status, note = _verdict(rule, resource.attributes)
             evidence = _evidence(rule, resource.attributes)
         finally:
-            current_account.reset(token)
+            current_resource.reset(token)
         return self._result(rule, status, _reason(status, evidence, resource, note), resource.address,
                             resource.type, inventory, resource, evidence)
 
@@ -212,12 +212,12 @@ class Engine:
                                    address, rule.resource_types[0], inventory, account=account, region=region)
 
     def _scoped_verdict(self, rule: Rule, resource: Resource) -> tuple[Status, dict[str, Any]]:
-        token = current_account.set(resource.account)
+        token = current_resource.set(resource)
         try:
             status, _ = _verdict(rule, resource.attributes)
             return status, _evidence(rule, resource.attributes)
         finally:
-            current_account.reset(token)
+            current_resource.reset(token)
 
 
 def _scope_address(account: str | None, region: str | None, rtype: str) -> str:

@@ -21,8 +21,8 @@ from jmespath import functions as jp
 
 from .model import REDACTED, UNKNOWN
 
-#: The account that owns the resource being evaluated (None when the source does not know it).
-current_account: ContextVar[str | None] = ContextVar("current_account", default=None)
+#: The resource being evaluated: own_account() and resource_type() read it.
+current_resource: ContextVar[Any] = ContextVar("current_resource", default=None)
 
 _ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -306,7 +306,13 @@ class VendorguardFunctions(jp.Functions):
     @jp.signature()
     def _func_own_account(self) -> Any:
         """The account that owns the resource, or UNKNOWN where the source does not say."""
-        return current_account.get() or UNKNOWN
+        resource = current_resource.get()
+        return getattr(resource, "account", None) or UNKNOWN
+
+    @jp.signature()
+    def _func_resource_type(self) -> Any:
+        """The Terraform type of the resource, for rules that cover several types."""
+        return getattr(current_resource.get(), "type", None)
 
     @jp.signature({"types": ["array", "null"]}, {"types": ["array-number"]})
     def _func_world_ingress(self, rules: Any, ports: list[int]) -> Any:
@@ -332,4 +338,4 @@ class VendorguardFunctions(jp.Functions):
 
 #: Functions that accept UNKNOWN arguments and decide themselves (see module docstring).
 UNKNOWN_AWARE = frozenset({"world_ingress", "world_ingress_all_ports", "untrusted_principals",
-                           "own_account", "count"})
+                           "own_account", "resource_type", "count"})

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from vendorguard.scanner.functions import VendorguardFunctions, current_account
+from vendorguard.scanner.functions import VendorguardFunctions, current_resource
+from vendorguard.scanner.model import Resource
 from vendorguard.scanner.model import UNKNOWN
 
 F = VendorguardFunctions()
@@ -88,11 +89,12 @@ def test_untrusted_principals(doc: object, own: object, expected: object) -> Non
 
 def test_own_account_comes_from_the_resource_being_evaluated() -> None:
     assert call("own_account") is UNKNOWN
-    token = current_account.set("111122223333")
+    token = current_resource.set(Resource("r", "aws_iam_role", {}, "aws", account="111122223333"))
     try:
         assert call("own_account") == "111122223333"
+        assert call("resource_type") == "aws_iam_role"
     finally:
-        current_account.reset(token)
+        current_resource.reset(token)
 
 
 def rule(protocol: str, low: object, high: object, cidrs: list, v6: list | None = None) -> dict:

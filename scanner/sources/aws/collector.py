@@ -95,7 +95,11 @@ class Reads:
         except BotoCoreError as exc:
             self.reasons.append(error_reason(exc, self.service, operation))
             return UNKNOWN
-        return extract(response)
+        try:
+            return extract(response)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            self.reasons.append(f"unexpected {self.service}:{operation} response ({type(exc).__name__}: {exc})")
+            return UNKNOWN
 
 
 @dataclass
@@ -161,7 +165,7 @@ class Ctx:
              region: str | None = None) -> Resource:
         """A Terraform-shaped resource; UNKNOWN values (failed reads) are listed with their reasons."""
         sensitive = redact(rtype, attributes)
-        unknown = frozenset(k for k, v in attributes.items() if v is UNKNOWN)
+        unknown = frozenset(unknown_paths(attributes))
         resource = Resource(
             address=address, type=rtype, attributes=attributes, source=SOURCE, account=self.account,
             region=region if region is not None else self.region, unknown=unknown, sensitive=sensitive,
@@ -169,6 +173,18 @@ class Ctx:
         )
         self.resources.append(resource)
         return resource
+
+
+def unknown_paths(value: Any, prefix: str = "") -> Iterable[str]:
+    """Dotted paths of every UNKNOWN inside an attribute tree."""
+    if value is UNKNOWN:
+        yield prefix
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield from unknown_paths(sub, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            yield from unknown_paths(sub, f"{prefix}.{index}" if prefix else str(index))
 
 
 class Collector:
