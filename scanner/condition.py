@@ -38,6 +38,8 @@ def contains_unknown(value: Any) -> bool:
     """True when UNKNOWN appears anywhere in a value."""
     if value is UNKNOWN:
         return True
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return False
     if isinstance(value, dict):
         return any(contains_unknown(v) for v in value.values())
     if isinstance(value, list):
@@ -146,10 +148,11 @@ class Compiler:
 
         if op in ("eq", "ne"):
             negate = op == "ne"
+            right_is_literal = node["children"][1]["type"] == "literal"
 
             def equality(value: Any) -> Any:
                 a, b = left(value), right(value)
-                if contains_unknown(a) or contains_unknown(b):
+                if contains_unknown(a) or (not right_is_literal and contains_unknown(b)):
                     return UNKNOWN
                 return _equals(a, b) != negate
 

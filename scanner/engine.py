@@ -43,8 +43,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_SCALARS = {True: "true", False: "false", None: "null"}
+
+
 def _show(value: Any) -> str:
-    text = json.dumps(_jsonable(value), separators=(",", ":"), default=str)
+    """A value as compact JSON, shortened; scalars (most evidence) without a trip through json."""
+    if value is True or value is False or value is None:
+        return _SCALARS[value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    text = json.dumps(_jsonable(value), separators=(",", ":"), default=str, ensure_ascii=False)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
@@ -116,10 +124,11 @@ class Engine:
             source=inventory.source,
             account=resource.account if resource else account,
             region=resource.region if resource else region,
-            evidence=_jsonable(evidence or {}),
+            # Only resources with unknown values hold the UNKNOWN sentinel; the rest is JSON already.
+            evidence=_jsonable(evidence) if evidence and (resource is None or resource.unknown) else (evidence or {}),
             file=resource.file if resource else None,
             line=resource.line if resource else None,
-            controls=list(self.selection.controls.get(rule.id, [])),
+            controls=self.selection.controls.get(rule.id, []),
         )
 
     def _applies_to_source(self, rule: Rule, inventory: Inventory) -> bool:
