@@ -126,7 +126,8 @@ class Engine:
             region=resource.region if resource else region,
             # Only resources with unknown values hold the UNKNOWN sentinel; the rest is JSON already.
             evidence=_jsonable(evidence) if evidence and (resource is None or resource.unknown) else (evidence or {}),
-            file=resource.file if resource else None,
+            # An account/region verdict from a partial source is located in the file it came from.
+            file=resource.file if resource else (None if inventory.complete else inventory.origin),
             line=resource.line if resource else None,
             controls=self.selection.controls.get(rule.id, []),
         )

@@ -200,3 +200,11 @@ def test_public_plan_with_deleted_resources_and_nested_modules() -> None:
     # the module's public access block folded into the module's bucket, through `var.bucket`
     pab = addresses["module.s3_module.aws_s3_bucket.module_bucket"].attributes.get("public_access_block")
     assert pab and pab[0]["block_public_acls"] is True
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    text = ('{"format_version": "1.2", "resource_changes": [{"type": "aws_ebs_volume", "name": "v", "change": '
+            '{"actions": ["create"], "after": {"encrypted": false, "tags": {"Name": "\\ud800x"}}}}]}')
+    volume = read_plan("p.json", parse_json("p.json", text.encode())).resources[0]
+    assert volume.attributes["tags"]["Name"] == "\ufffdx"
+    volume.attributes["tags"]["Name"].encode("utf-8")

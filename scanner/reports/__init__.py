@@ -18,6 +18,11 @@ from ..errors import InputError
 FORMATS = {
     "table": ("table", "txt"),
     "json": ("json_report", "json"),
+    "html": ("html", "html"),
+    "sarif": ("sarif", "sarif"),
+    "junit": ("junit", "junit.xml"),
+    "markdown": ("markdown", "md"),
+    "asff": ("asff", "asff.json"),
 }
 
 
@@ -34,6 +39,9 @@ def write_file(path: str | Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # a report is shared like any file, not kept private like a temp
         os.replace(tmp, target)
     except OSError as exc:
         raise InputError(str(path), f"cannot write: {exc.strerror or exc}") from None

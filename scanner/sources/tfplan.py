@@ -250,14 +250,30 @@ class _PlanReader:
         return resolve
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def parse_json(name: str, data: bytes | str) -> Any:
-    """JSON with a one-line error naming the place it breaks."""
+    """JSON with a one-line error naming the place it breaks.  Lone UTF-16 surrogates (legal in
+    JSON escapes, unprintable in every output) become U+FFFD."""
     try:
-        return json.loads(data)
+        document = json.loads(data)
     except json.JSONDecodeError as exc:
         raise InputError(name, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (UnicodeDecodeError, RecursionError) as exc:
         raise InputError(name, f"not valid JSON: {type(exc).__name__}") from None
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    return _replace_surrogates(document) if _SURROGATE_ESCAPE.search(raw) else document
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
 
 
 def looks_like_plan(document: Any) -> bool:

@@ -1,0 +1,977 @@
+"""The evidence report: one self-contained HTML file a practice files for its vendor review.
+
+It says exactly what was examined (when, as whom, which accounts, regions, inputs and pack
+versions with their content digests), how each HIPAA citation and vendor-checklist article came
+out, what could not be read, and — for every result — the attribute values the rule looked at.
+
+Everything that comes from the scanned environment (names, tags, addresses, reasons, evidence)
+is untrusted: it only ever reaches the page through :func:`escape.html_text`, never into a URL,
+a ``<style>`` or the ``<script>``, and the page's Content-Security-Policy allows nothing but its
+own style and script (by hash) and no network at all, so even a missed escape could neither run
+nor load anything.  The script only filters rows; with scripts off every result is shown.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections import Counter
+from datetime import datetime
+from typing import Any, Iterable
+
+from .escape import html_text
+
+#: Worst first: the order of rows, legends and filters.
+STATUSES = ("FAIL", "UNKNOWN", "WAIVED", "PASS", "NOT_APPLICABLE")
+#: The statuses the per-domain chart stacks (NOT_APPLICABLE is counted beside the bar).
+CHART_STATUSES = ("FAIL", "UNKNOWN", "WAIVED", "PASS")
+SEVERITIES = ("critical", "high", "medium", "low")
+LABEL = {"FAIL": "FAIL", "UNKNOWN": "UNKNOWN", "WAIVED": "WAIVED", "PASS": "PASS", "NOT_APPLICABLE": "N/A"}
+#: A symbol as well as a word and a colour: status is never told by colour alone.
+SYMBOL = {"FAIL": "\u2717", "UNKNOWN": "?", "WAIVED": "\u2298", "PASS": "\u2713", "NOT_APPLICABLE": "\u2013"}
+UNKNOWN_MARK = "(unknown)"
+SENSITIVE_MARK = "(sensitive)"
+BULLET = "\u2022"
+WAIVERS_LINK = '<a href="#decisions">Waivers</a>'
+NO_RESOURCE = '<span class="note">no resource</span>'
+
+_CSS = """
+:root{--fail:#a4161a;--fail-bg:#fbe9e9;--unk:#6b4e00;--unk-bg:#fff4cc;--waived:#2f3f73;--waived-bg:#e6eaf7;
+--pass:#1d5e2e;--pass-bg:#e3f3e6;--na:#4a4a4a;--na-bg:#efefef;--ink:#1b1b1b;--muted:#4d4d4d;--rule:#c9c9c9;
+--accent:#1f3a5f}
+*{box-sizing:border-box}
+[hidden]{display:none!important}
+html{font-family:"DejaVu Sans",system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);
+background:#fff;line-height:1.45;font-size:15px}
+body{margin:0 auto;max-width:1180px;padding:0 24px 48px}
+header.report{border-bottom:3px solid var(--accent);padding:20px 0 12px;margin-bottom:8px}
+h1{font-size:1.6rem;margin:0 0 4px;color:var(--accent)}
+h2{font-size:1.25rem;margin:32px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--rule);color:var(--accent)}
+h3{font-size:1.05rem;margin:22px 0 6px}
+h4{font-size:.95rem;margin:14px 0 4px}
+p{margin:6px 0}
+a{color:#174a8b}
+code,pre,.mono{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace;font-size:.86em}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;background:#f6f7f9;border:1px solid #e1e4e8;
+padding:6px 8px;border-radius:3px;max-height:28em;overflow:auto}
+.sub{color:var(--muted);margin:0}
+.verdict{font-size:1.05rem;margin:10px 0 0}
+nav.toc{margin:10px 0 0;font-size:.9rem}
+nav.toc a{margin-right:14px}
+table{border-collapse:collapse;width:100%;margin:6px 0 12px}
+th,td{border:1px solid var(--rule);padding:5px 7px;text-align:left;vertical-align:top}
+thead th{background:#eef1f5;font-weight:600}
+tbody th{font-weight:600;background:#fafbfc}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.zero{color:#8a8a8a}
+table.controls th.mono{white-space:nowrap;font-size:.82rem}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:6px 0 12px}
+dl.facts dt{font-weight:600}
+dl.facts dd{margin:0;overflow-wrap:anywhere}
+.badge{display:inline-block;padding:1px 7px;border-radius:3px;font-weight:700;font-size:.82rem;
+white-space:nowrap;border:1.5px solid}
+.s-FAIL{color:#fff;background:var(--fail);border-color:var(--fail)}
+.s-UNKNOWN{color:var(--unk);background:var(--unk-bg);border-color:var(--unk);border-style:dashed}
+.s-WAIVED{color:var(--waived);background:var(--waived-bg);border-color:var(--waived);border-style:dotted}
+.s-PASS{color:var(--pass);background:var(--pass-bg);border-color:var(--pass)}
+.s-NOT_APPLICABLE,.s-other{color:var(--na);background:var(--na-bg);border-color:#9a9a9a}
+.sev{font-size:.82rem;font-weight:600;text-transform:uppercase;letter-spacing:.02em;white-space:nowrap}
+.sev-critical{color:var(--fail)}
+.sev-high{color:#8a3b00}
+.new{display:inline-block;margin-top:3px;font-size:.75rem;font-weight:700;border:1px solid var(--ink);padding:0 4px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 14px}
+.card{border:1px solid var(--rule);border-left-width:6px;border-radius:4px;padding:6px 14px;min-width:120px}
+.card .n{display:block;font-size:1.6rem;font-weight:700;font-variant-numeric:tabular-nums}
+.card.c-FAIL{border-left-color:var(--fail)}.card.c-UNKNOWN{border-left-color:#c89400;border-left-style:dashed}
+.card.c-WAIVED{border-left-color:var(--waived);border-left-style:dotted}.card.c-PASS{border-left-color:#3c8d4f}
+.card.c-NOT_APPLICABLE{border-left-color:#9a9a9a}
+figure.chart{margin:10px 0 6px}
+figure.chart svg{max-width:100%;height:auto}
+figcaption{color:var(--muted);font-size:.85rem}
+.chart text{font-family:"DejaVu Sans",system-ui,Arial,sans-serif;font-size:12px;fill:#1b1b1b}
+.chart text.seg{font-weight:700;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.chart text.seg.on-dark{fill:#fff;stroke:#5a0c0e}
+.chart text.dom{font-size:12.5px}
+.chart text.tot{fill:#4d4d4d}
+details>summary{cursor:pointer;color:#174a8b}
+details.fix,details.more{margin-top:6px}
+.filters{border:1px solid var(--rule);background:#f8f9fb;padding:8px 12px;border-radius:4px;display:flex;
+flex-wrap:wrap;gap:6px 18px;align-items:flex-start;position:sticky;top:0;z-index:2}
+.filters fieldset{border:0;margin:0;padding:0}
+.filters legend{font-weight:700;font-size:.85rem;padding:0}
+.filters label{display:inline-block;margin:2px 10px 2px 0;font-size:.85rem;white-space:nowrap}
+.filters button{font:inherit;font-size:.85rem;padding:2px 10px;margin-top:14px}
+.count{font-weight:600;margin:8px 0}
+section.resource{margin:18px 0 0;border-top:1px solid var(--rule);padding-top:4px}
+section.resource h3{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace;font-size:.98rem;
+overflow-wrap:anywhere;margin:10px 0 2px}
+.rmeta{color:var(--muted);font-size:.85rem;margin:0 0 6px;overflow-wrap:anywhere}
+table.findings,table.rules{table-layout:fixed}
+table.findings td,table.rules td{font-size:.9rem;overflow-wrap:anywhere}
+table.rules col.c-id{width:7.5em}table.rules col.c-sev{width:6.5em}table.rules col.c-dom{width:9em}
+table.rules col.c-res{width:8.5em}table.rules col.c-ref{width:24%}
+.results-of div{margin:0 0 3px;white-space:nowrap}
+table.rules th.mono{white-space:nowrap;font-size:.8rem}
+table.findings col.c-status{width:8.5em}table.findings col.c-sev{width:6.5em}
+table.findings col.c-rule{width:15em}table.findings col.c-cite{width:13em}
+.rtitle{font-size:.85rem;color:var(--muted)}
+.reason{overflow-wrap:anywhere}
+.why{border-left:4px dashed #c89400;background:var(--unk-bg);padding:4px 8px;margin:6px 0}
+.waiver{border-left:4px dotted var(--waived);background:var(--waived-bg);padding:4px 8px;margin:6px 0}
+.label{font-size:.78rem;font-weight:700;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
+table.kv{margin:2px 0 4px}
+table.kv{table-layout:auto}
+table.kv th{width:1%;min-width:8em;max-width:16em;font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace;font-weight:400;
+font-size:.82rem;overflow-wrap:anywhere;background:#fafbfc}
+table.kv td{padding:3px 6px}
+table.kv pre{border:0;background:none;padding:0}
+.mark{font-style:italic;font-weight:600}
+.mark.unk{color:var(--unk)}.mark.sens{color:var(--waived)}
+.note{font-size:.8rem;color:var(--muted)}
+ul.cites{list-style:none;margin:0;padding:0;font-size:.82rem}
+ul.cites li{margin:0 0 3px}
+.ok{color:var(--pass);font-weight:600}
+footer{margin-top:40px;border-top:1px solid var(--rule);padding-top:8px;color:var(--muted);font-size:.85rem}
+@media print{
+html{font-size:10.5pt}body{max-width:none;padding:0}
+.filters,noscript{display:none!important}
+a{color:inherit;text-decoration:none}
+h2,h3,h4,.rmeta{break-after:avoid}
+.card,figure.chart,table.controls tr,table.gaps tr{break-inside:avoid}
+table.findings col.c-status{width:7.8em}table.findings col.c-sev{width:6em}
+table.findings col.c-rule{width:9em}table.findings col.c-cite{width:9em}
+table.findings td{font-size:.82rem}
+table.findings td,table.packs td,table.inputs td,table.gaps td{overflow-wrap:anywhere}
+table.controls td{overflow-wrap:normal}
+thead th.num{white-space:normal}
+table.controls th.mono{white-space:normal}
+code.digest{word-break:break-all}
+thead{display:table-header-group}
+pre{max-height:none;overflow:visible}
+.badge,.card,.chart,.why,.waiver{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
+"""
+
+_SCRIPT = """
+(function () {
+  "use strict";
+  var form = document.getElementById("filters");
+  var count = document.getElementById("filter-count");
+  if (!form || !count) { return; }
+  var rows = Array.prototype.slice.call(document.querySelectorAll("tr.finding"));
+  var groups = Array.prototype.slice.call(document.querySelectorAll("section.resource"));
+  var names = ["status", "severity", "domain"];
+  function boxes(name) {
+    return Array.prototype.filter.call(form.querySelectorAll("input[type=checkbox]"),
+      function (box) { return box.name === name; });
+  }
+  function chosen(name) {
+    var set = {};
+    boxes(name).forEach(function (box) { if (box.checked) { set[box.value] = true; } });
+    return set;
+  }
+  function apply() {
+    var want = {};
+    names.forEach(function (name) { want[name] = chosen(name); });
+    var shown = 0;
+    rows.forEach(function (row) {
+      var on = names.every(function (name) {
+        return want[name][row.getAttribute("data-" + name)] === true;
+      });
+      row.hidden = !on;
+      if (on) { shown += 1; }
+    });
+    groups.forEach(function (group) {
+      group.hidden = !group.querySelector("tr.finding:not([hidden])");
+    });
+    count.textContent = shown === rows.length
+      ? "Showing all " + rows.length + " results."
+      : "Showing " + shown + " of " + rows.length + " results (filtered: " + names.map(function (name) {
+          return name + " " + Object.keys(want[name]).join(", ");
+        }).join("; ") + ").";
+    document.documentElement.setAttribute("data-shown", String(shown));
+  }
+  var query = new URLSearchParams(window.location.search);
+  names.forEach(function (name) {
+    if (query.has(name)) {
+      var values = query.get(name).split(",");
+      boxes(name).forEach(function (box) { box.checked = values.indexOf(box.value) >= 0; });
+    }
+  });
+  form.addEventListener("change", apply);
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
+  document.getElementById("filters-all").addEventListener("click", function () {
+    form.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = true; });
+    apply();
+  });
+  document.getElementById("filters-problems").addEventListener("click", function () {
+    boxes("status").forEach(function (box) { box.checked = box.value !== "PASS" && box.value !== "NOT_APPLICABLE"; });
+    apply();
+  });
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    // Printed, the evidence is shown whole; the rules appendix keeps its details folded.
+    opened = Array.prototype.filter.call(document.querySelectorAll(
+      "#glance details:not([open]), #scan details:not([open]), #findings details:not([open])"),
+      function (d) { d.open = true; return true; });
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (d) { d.open = false; });
+    opened = [];
+  });
+  form.hidden = false;
+  apply();
+  document.documentElement.setAttribute("data-filters", "ready");
+}());
+"""
+
+
+def _sha256(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+#: Nothing external, nothing inline but this file's own style and script (by hash).
+CSP = ("default-src 'none'; script-src '{script}'; style-src '{style}'; img-src 'none'; font-src 'none'; "
+       "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
+       "manifest-src 'none'; base-uri 'none'; form-action 'none'").format(
+    script=_sha256(_SCRIPT), style=_sha256(_CSS))
+
+
+def e(value: Any) -> str:
+    """Escape anything for element text or a double-quoted attribute; None is empty."""
+    return "" if value is None else html_text(value)
+
+
+def _anchor(prefix: str, text: Any) -> str:
+    """An id safe in any attribute and URL fragment, unique per text."""
+    raw = str(text)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-")[:40]
+    return f"{prefix}-{slug}-{hashlib.sha1(raw.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def _status_class(status: str) -> str:
+    return f"s-{status}" if status in LABEL else "s-other"
+
+
+def badge(status: str) -> str:
+    label = LABEL.get(status, status)
+    return (f'<span class="badge {_status_class(status)}">'
+            f'<span aria-hidden="true">{SYMBOL.get(status, BULLET)}</span> {e(label)}</span>')
+
+
+def _sev_rank(severity: Any) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def _status_rank(status: Any) -> int:
+    return STATUSES.index(status) if status in STATUSES else len(STATUSES)
+
+
+def _num(n: int) -> str:
+    return f'<td class="num{" zero" if not n else ""}">{n}</td>'
+
+
+def _join(values: Iterable[Any]) -> str:
+    return ", ".join(e(v) for v in values)
+
+
+def _ordered(values: Iterable[Any], order: tuple[str, ...]) -> list[str]:
+    present = {str(v) for v in values if v is not None}
+    return [v for v in order if v in present] + sorted(present - set(order))
+
+
+# -- the document, read defensively (a saved report may be older, or hand-edited) -----------------
+
+
+def _scan(document: dict[str, Any]) -> dict[str, Any]:
+    return document.get("scan") or {}
+
+
+def _results(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(document.get("results") or [])
+
+
+def _by_domain(document: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The summary's per-domain counts, plus any domain the results have that the summary does not
+    count (e.g. checkov checks no rule maps), counted from the results: every result is in the chart."""
+    summary = document.get("summary") or {}
+    out: dict[str, dict[str, int]] = dict(summary["by_domain"]) if isinstance(summary.get("by_domain"), dict) else {}
+    counted: dict[str, dict[str, int]] = {}
+    for r in _results(document):
+        domain = str(r.get("domain"))
+        if domain not in out:
+            counts = counted.setdefault(domain, {s: 0 for s in STATUSES})
+            counts[str(r.get("status"))] = counts.get(str(r.get("status")), 0) + 1
+    out.update(counted)
+    return out
+
+
+def _by_status(document: dict[str, Any]) -> dict[str, int]:
+    summary = document.get("summary") or {}
+    if isinstance(summary.get("by_status"), dict):
+        return summary["by_status"]
+    return dict(Counter(r.get("status") for r in _results(document)))
+
+
+def rollup(results: list[dict[str, Any]]) -> str:
+    """A control's status from its results: FAIL if any failed, else UNKNOWN if any could not be
+    decided, else WAIVED if it passes only by an accepted waiver, else PASS; N/A without results
+    that apply."""
+    statuses = {r.get("status") for r in results}
+    for status in ("FAIL", "UNKNOWN", "WAIVED", "PASS"):
+        if status in statuses:
+            return status
+    return "NOT_APPLICABLE"
+
+
+def control_results(document: dict[str, Any]) -> list[tuple[dict[str, Any], list[tuple[dict[str, Any], list[dict[str, Any]]]]]]:
+    """[(pack, [(control, its results)])]: a result belongs to a control when the result cites it."""
+    cited: dict[str, list[dict[str, Any]]] = {}
+    for r in _results(document):
+        for ref in r.get("controls") or []:
+            cited.setdefault(str(ref), []).append(r)
+    out = []
+    for pack in _scan(document).get("packs") or []:
+        controls = [(c, cited.get(f"{pack.get('id')}:{c.get('id')}", [])) for c in pack.get("controls") or []]
+        out.append((pack, controls))
+    return out
+
+
+# -- sections ----------------------------------------------------------------------------------
+
+
+def _duration(started: Any, finished: Any) -> str:
+    try:
+        seconds = (datetime.fromisoformat(str(finished)) - datetime.fromisoformat(str(started))).total_seconds()
+    except ValueError:
+        return ""
+    if seconds < 0:
+        return ""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f" ({minutes} min {secs} s)" if minutes else f" ({secs} s)"
+
+
+def _accounts(document: dict[str, Any]) -> list[str]:
+    seen: list[str] = []
+    for inp in _scan(document).get("inputs") or []:
+        if inp.get("source") == "aws" and inp.get("origin"):
+            seen.append(str(inp["origin"]))
+    seen += [str(r["account"]) for r in _results(document) if r.get("account")]
+    return list(dict.fromkeys(seen))
+
+
+def _regions(document: dict[str, Any]) -> list[str]:
+    seen: list[str] = []
+    for inp in _scan(document).get("inputs") or []:
+        regions = (inp.get("metadata") or {}).get("regions")
+        if isinstance(regions, list):
+            seen += [str(x) for x in regions]
+    seen += [str(r["region"]) for r in _results(document) if r.get("region")]
+    return sorted(dict.fromkeys(seen))
+
+
+def _identities(document: dict[str, Any]) -> list[str]:
+    out = []
+    for inp in _scan(document).get("inputs") or []:
+        identity = (inp.get("metadata") or {}).get("identity")
+        if identity:
+            out += [str(i) for i in identity] if isinstance(identity, list) else [str(identity)]
+    return list(dict.fromkeys(out))
+
+
+def _value_html(value: Any) -> str:
+    """One metadata value: scalars inline, lists joined, anything bigger as pretty JSON."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return e(json.dumps(value) if value is None or isinstance(value, bool) else value)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        text = _join(value)
+        if len(value) > 12:
+            return f"<details class=\"more\"><summary>{len(value)} entries</summary>{text}</details>"
+        return text or "none"
+    return f"<pre>{e(json.dumps(value, indent=2, ensure_ascii=False, default=str))}</pre>"
+
+
+def header(document: dict[str, Any]) -> str:
+    """The title, the verdict in one line, and exactly what was examined: when, as whom, which
+    accounts, regions, inputs, packs (versions and content digests) and tool version."""
+    scan = _scan(document)
+    tool = document.get("tool") or {}
+    inputs = scan.get("inputs") or []
+    summary = document.get("summary") or {}
+    by_status = _by_status(document)
+    total = summary.get("total", len(_results(document)))
+    resources = sum(int(i.get("resources") or 0) for i in inputs)
+    origins = ", ".join(str(i.get("origin")) for i in inputs if i.get("origin")) or "no input"
+    failed = summary.get("failed_by_severity") or {}
+    failed_text = ", ".join(f"{n} {s}" for s, n in failed.items() if n)
+    verdict = (f"{by_status.get('FAIL', 0)} failed, {by_status.get('UNKNOWN', 0)} could not be decided, "
+               f"{by_status.get('WAIVED', 0)} waived and {by_status.get('PASS', 0)} passed, of {total} results "
+               f"over {resources} resources" + (f" (failed: {failed_text})" if failed_text else "") + ".")
+    identities = _identities(document)
+    files = list(dict.fromkeys([str(i.get("origin")) for i in inputs if i.get("source") != "aws" and i.get("origin")]
+                               + [str(r["file"]) for r in _results(document) if r.get("file")]))
+    packs = scan.get("packs") or []
+    facts = [
+        ("When", f"{e(scan.get('started', 'not recorded'))} to {e(scan.get('finished', 'not recorded'))}"
+                 + e(_duration(scan.get("started"), scan.get("finished")))),
+        ("Scanned as", "<br>".join(f"<code>{e(i)}</code> <span class=\"note\">(identity from STS)</span>"
+                                   for i in identities)
+         if identities else "no AWS identity: the inputs were files, not a live account"),
+        ("AWS accounts", _join(_accounts(document)) or "none recorded"),
+        ("Regions", _join(_regions(document)) or "none recorded"),
+        ("Sources", _join(dict.fromkeys(str(i.get("source")) for i in inputs)) or "none"),
+        ("Files", "<br>".join(f"<code>{e(f)}</code>" for f in files) if files else "none (a live scan)"),
+        ("Rule packs", "<br>".join(
+            f"{e(p.get('title'))} <span class=\"note\">— <code>{e(p.get('id'))}</code> version {e(p.get('version'))}, "
+            f"<code class=\"digest\">{e(p.get('digest'))}</code></span>" for p in packs) or "none"),
+        ("Tool", f"{e(tool.get('name', 'vendorguard'))} {e(tool.get('version', '?'))} "
+                 f"<span class=\"note\">(results schema {e(document.get('schema_version', '?'))})</span>"),
+    ]
+    return f"""<header class="report">
+<h1>Vendor environment evidence report</h1>
+<p class="sub">HIPAA-mapped configuration review of <strong>{e(origins)}</strong></p>
+<p class="verdict" id="verdict">{e(verdict)}</p>
+<dl class="facts" id="examined">{"".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)}</dl>
+<nav class="toc" aria-label="Sections"><a href="#glance">At a glance</a><a href="#scan">Inputs and packs</a><a href="#controls">Controls</a><a href="#unreadable">Not seen</a>{WAIVERS_LINK if _has_decisions(document) else ""}<a href="#findings">Findings</a><a href="#rules">Rules</a></nav>
+</header>"""
+
+
+def scan_section(document: dict[str, Any]) -> str:
+    scan = _scan(document)
+    inputs = scan.get("inputs") or []
+    out = ['<section id="scan" aria-labelledby="scan-h"><h2 id="scan-h">Inputs, packs and API calls</h2>']
+    out.append('<h3>Inputs</h3><table class="inputs"><thead><tr><th scope="col">Source</th>'
+               '<th scope="col">Origin (file, stack or account)</th><th scope="col" class="num">Resources</th>'
+               '<th scope="col" class="num">Not readable</th><th scope="col">Details</th></tr></thead><tbody>')
+    for inp in inputs:
+        meta = inp.get("metadata") or {}
+        details = "".join(f"<div><span class=\"label\">{e(k)}</span> {_value_html(v)}</div>"
+                          for k, v in meta.items())
+        if inp.get("notes"):
+            details += "<div><span class=\"label\">notes</span> " + "; ".join(e(n) for n in inp["notes"]) + "</div>"
+        out.append(f"<tr><td>{e(inp.get('source'))}</td><td><code>{e(inp.get('origin'))}</code></td>"
+                   f"{_num(int(inp.get('resources') or 0))}{_num(len(inp.get('unreadable') or []))}"
+                   f"<td>{details or '—'}</td></tr>")
+    out.append("</tbody></table>")
+
+    out.append('<h3>Rule packs</h3><table class="packs"><thead><tr><th scope="col">Pack</th><th scope="col">Title</th>'
+               '<th scope="col">Version</th><th scope="col">Content digest</th><th scope="col" class="num">Controls</th>'
+               "</tr></thead><tbody>")
+    for pack in scan.get("packs") or []:
+        out.append(f"<tr><td><code>{e(pack.get('id'))}</code></td><td>{e(pack.get('title'))}</td>"
+                   f"<td>{e(pack.get('version'))}</td><td><code class=\"digest\">{e(pack.get('digest'))}</code></td>"
+                   f"{_num(len(pack.get('controls') or []))}</tr>")
+    out.append("</tbody></table>")
+    out.append(f"<p>{len(document.get('rules') or [])} rules were applied (listed under <a href=\"#rules\">Rules</a>).</p>")
+
+    calls = scan.get("api_calls")
+    if isinstance(calls, dict):
+        total = sum(int(n) for n in calls.values() if isinstance(n, int))
+        out.append(f'<h3>AWS API calls</h3><p>{total} read-only API calls were made.</p>'
+                   f'<details class="more"><summary>Calls per service</summary><p>'
+                   + ", ".join(f"{e(k)} {e(v)}" for k, v in calls.items()) + "</p></details>")
+    known = {"started", "finished", "packs", "inputs", "api_calls", "waivers", "baseline"}
+    extra = {k: v for k, v in scan.items() if k not in known}
+    if extra:
+        out.append("<h3>Other scan records</h3><dl class=\"facts\">"
+                   + "".join(f"<dt>{e(k)}</dt><dd>{_value_html(v)}</dd>" for k, v in extra.items()) + "</dl>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _segments(counts: list[int], width: float, minimum: float) -> list[float]:
+    """Segment widths proportional to counts, each non-zero one at least `minimum` wide (so its
+    count fits), the rest shared in proportion."""
+    total = sum(counts)
+    if not total:
+        return [0.0] * len(counts)
+    fixed: dict[int, float] = {}
+    while True:
+        free = width - sum(fixed.values())
+        rest = sum(c for i, c in enumerate(counts) if i not in fixed)
+        widths = [fixed.get(i, (c / rest * free) if rest else 0.0) for i, c in enumerate(counts)]
+        small = [i for i, c in enumerate(counts) if c and i not in fixed and widths[i] < minimum]
+        if not small:
+            return widths
+        for i in small:
+            fixed[i] = minimum
+
+
+_FILL = {"FAIL": "#a4161a", "UNKNOWN": "url(#vg-hatch)", "WAIVED": "url(#vg-dots)", "PASS": "#9fd3a9"}
+_CHART_WORD = {"FAIL": "fail", "UNKNOWN": "unknown", "WAIVED": "waived", "PASS": "pass"}
+
+
+def chart(document: dict[str, Any]) -> str:
+    """Stacked horizontal bars, one per domain, 100% wide: FAIL | UNKNOWN | WAIVED | PASS, each
+    with its count; patterns as well as colours, so it reads printed in grayscale."""
+    by_domain = _by_domain(document)
+    label_w, bar_w, right_w, row_h, gap, top = 190, 560, 150, 24, 9, 40
+    width = label_w + bar_w + right_w
+    height = top + len(by_domain) * (row_h + gap) + 6
+    desc = "; ".join(
+        f"{d}: " + ", ".join(f"{c.get(s, 0)} {_CHART_WORD[s]}" for s in CHART_STATUSES)
+        + f", {c.get('NOT_APPLICABLE', 0)} not applicable" for d, c in by_domain.items())
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="domain-chart" role="img" '
+        f'aria-labelledby="chart-title chart-desc" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        '<title id="chart-title">Results per domain: fail, unknown, waived and pass</title>',
+        f'<desc id="chart-desc">{e(desc)}</desc>',
+        '<defs><pattern id="vg-hatch" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)">'
+        '<rect width="7" height="7" fill="#f6cf5e"/><rect width="2.6" height="7" fill="#7a5800"/></pattern>'
+        '<pattern id="vg-dots" patternUnits="userSpaceOnUse" width="6" height="6">'
+        '<rect width="6" height="6" fill="#c3cbeb"/><circle cx="3" cy="3" r="1.5" fill="#2f3f73"/></pattern></defs>',
+    ]
+    # legend
+    x = label_w
+    for status in CHART_STATUSES:
+        parts.append(f'<rect x="{x}" y="6" width="18" height="14" fill="{_FILL[status]}" stroke="#333" stroke-width="0.8"/>'
+                     f'<text x="{x + 24}" y="17">{SYMBOL[status]} {LABEL[status]}</text>')
+        x += 44 + 9 * len(LABEL[status])
+    parts.append(f'<text x="{label_w + bar_w + 10}" y="17" class="tot">total (+ N/A)</text>')
+    y = top
+    for domain, counts in by_domain.items():
+        values = [int(counts.get(s, 0) or 0) for s in CHART_STATUSES]
+        na = int(counts.get("NOT_APPLICABLE", 0) or 0)
+        parts.append(f'<g class="bar" data-domain="{e(domain)}">')
+        parts.append(f'<text class="dom" x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end">{e(domain)}</text>')
+        widths = _segments(values, bar_w, 26)
+        x = float(label_w)
+        if not sum(values):
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{bar_w}" height="{row_h}" fill="#fff" stroke="#999" '
+                         f'stroke-dasharray="4 3"/><text x="{label_w + 8}" y="{y + row_h / 2 + 4:.1f}">only not applicable</text>')
+        for status, count, w in zip(CHART_STATUSES, values, widths):
+            if not count:
+                continue
+            parts.append(f'<rect class="seg" data-domain="{e(domain)}" data-status="{status}" data-count="{count}" '
+                         f'x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h}" fill="{_FILL[status]}" '
+                         f'stroke="#fff" stroke-width="1"><title>{e(domain)}: {count} {_CHART_WORD[status]}</title></rect>')
+            dark = " on-dark" if status == "FAIL" else ""
+            parts.append(f'<text class="seg{dark}" x="{x + w / 2:.1f}" y="{y + row_h / 2 + 4.5:.1f}" '
+                         f'text-anchor="middle" aria-hidden="true">{count}</text>')
+            x += w
+        total = sum(values)
+        parts.append(f'<text class="tot" x="{label_w + bar_w + 10}" y="{y + row_h / 2 + 4:.1f}">{total}'
+                     f'{f" (+{na} N/A)" if na else ""}</text>')
+        parts.append("</g>")
+        y += row_h + gap
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def glance_section(document: dict[str, Any]) -> str:
+    by_status = _by_status(document)
+    statuses = _ordered(list(by_status) + list(STATUSES), STATUSES)
+    cards = "".join(
+        f'<div role="listitem" class="card c-{e(s)}"><span class="n" id="total-{e(s)}" data-status="{e(s)}">{int(by_status.get(s, 0) or 0)}</span>'
+        f'{badge(s)}</div>' for s in statuses)
+    failed = (document.get("summary") or {}).get("failed_by_severity") or {}
+    sev = ", ".join(f'<span class="sev sev-{e(s)}">{e(s)}</span> <strong id="failed-{e(s)}">{e(n)}</strong>'
+                    for s, n in failed.items())
+    by_domain = _by_domain(document)
+    rows = "".join(
+        f'<tr data-domain="{e(d)}"><th scope="row">{e(d)}</th>'
+        + "".join(_num(int(c.get(s, 0) or 0)) for s in STATUSES)
+        + _num(sum(int(v or 0) for v in c.values())) + "</tr>" for d, c in by_domain.items())
+    head = "".join(f'<th scope="col" class="num">{SYMBOL[s]} {LABEL[s]}</th>' for s in STATUSES)
+    return f"""<section id="glance" aria-labelledby="glance-h"><h2 id="glance-h">At a glance</h2>
+<div class="cards" role="list" aria-label="Results by status">{cards}</div>
+<p>Failures by severity: {sev or 'none'}.</p>
+<figure class="chart">{chart(document)}
+<figcaption>Each bar is one domain, 100% wide: the share of its results that failed (✗, solid dark), could not be
+decided (?, striped), were waived (⊘, dotted) or passed (✓, light). The number in each segment is its count of results;
+the total is on the right. Not-applicable results are counted beside the bar only.</figcaption></figure>
+<details class="more"><summary>The chart's numbers as a table</summary>
+<table class="domains"><thead><tr><th scope="col">Domain</th>{head}<th scope="col" class="num">Total</th></tr></thead>
+<tbody>{rows}</tbody></table></details>
+</section>"""
+
+
+def controls_section(document: dict[str, Any]) -> str:
+    rule_anchor = {r.get("id"): _anchor("rule", r.get("id")) for r in document.get("rules") or []}
+    out = ['<section id="controls" aria-labelledby="controls-h"><h2 id="controls-h">Controls</h2>',
+           "<p>Each control (a HIPAA citation, or an article of the vendor checklist) is rolled up from the results of "
+           "its rules: <strong>FAIL</strong> if any result failed, else <strong>UNKNOWN</strong> if any could not be "
+           "decided, else <strong>WAIVED</strong> if it passes only by an approved waiver, else <strong>PASS</strong>; "
+           "<strong>N/A</strong> when none of its rules had a result that applies.</p>"]
+    for pack, controls in control_results(document):
+        rolled = Counter(rollup(rs) for _, rs in controls)
+        tally = ", ".join(f"{rolled[s]} {LABEL[s]}" for s in STATUSES if rolled.get(s))
+        out.append(f'<h3 id="{_anchor("pack", pack.get("id"))}">{e(pack.get("title"))} '
+                   f'<span class="note">({e(pack.get("id"))} {e(pack.get("version"))})</span></h3>')
+        out.append(f"<p>{len(controls)} controls: {e(tally) or 'none'}.</p>")
+        head = "".join(f'<th scope="col" class="num">{SYMBOL[s]} {LABEL[s]}</th>' for s in STATUSES)
+        out.append(f'<table class="controls" data-pack="{e(pack.get("id"))}"><thead><tr><th scope="col">Citation</th>'
+                   f'<th scope="col">Control</th><th scope="col">Status</th>{head}<th scope="col">Rules</th></tr></thead><tbody>')
+        for control, rs in controls:
+            counts = Counter(r.get("status") for r in rs)
+            status = rollup(rs)
+            rules = ", ".join(
+                f'<a href="#{rule_anchor[rid]}">{e(rid)}</a>' if rid in rule_anchor else e(rid)
+                for rid in control.get("rules") or [])
+            out.append(f'<tr class="control" data-control="{e(pack.get("id"))}:{e(control.get("id"))}" data-rollup="{e(status)}">'
+                       f'<th scope="row" class="mono">{e(control.get("id"))}</th><td>{e(control.get("title"))}</td>'
+                       f"<td>{badge(status)}</td>" + "".join(_num(counts.get(s, 0)) for s in STATUSES)
+                       + f'<td class="note">{rules}</td></tr>')
+        out.append("</tbody></table>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def unreadable_section(document: dict[str, Any]) -> str:
+    inputs = _scan(document).get("inputs") or []
+    gaps = [(inp, gap) for inp in inputs for gap in inp.get("unreadable") or []]
+    unknown = [r for r in _results(document) if r.get("status") == "UNKNOWN"]
+    out = ['<section id="unreadable" aria-labelledby="unreadable-h"><h2 id="unreadable-h">What could not be seen</h2>']
+    if gaps:
+        out.append(f"<p>{len(gaps)} part(s) of the environment could not be read at all. Every rule over them is "
+                   "UNKNOWN, not PASS: absence of evidence was not taken as compliance.</p>")
+        out.append('<table class="gaps"><thead><tr><th scope="col">Input</th><th scope="col">Resource type</th>'
+                   '<th scope="col">Account</th><th scope="col">Region</th><th scope="col">Why</th></tr></thead><tbody>')
+        for inp, gap in gaps:
+            out.append(f"<tr class=\"gap\"><td><code>{e(inp.get('origin'))}</code></td><td><code>{e(gap.get('resource_type'))}</code></td>"
+                       f"<td>{e(gap.get('account') or 'all')}</td><td>{e(gap.get('region') or 'all')}</td>"
+                       f"<td>{e(gap.get('reason'))}</td></tr>")
+        out.append("</tbody></table>")
+    else:
+        out.append('<p class="ok" id="no-gaps">Every resource type the selected rules need was read: nothing was unreadable.</p>')
+    notes = [(inp, n) for inp in inputs for n in inp.get("notes") or []]
+    if notes:
+        out.append("<h3>Notes from the inputs</h3><ul>" + "".join(
+            f"<li><code>{e(inp.get('origin'))}</code>: {e(n)}</li>" for inp, n in notes) + "</ul>")
+    if unknown:
+        by_why = Counter(_unknown_kind(r) for r in unknown)
+        out.append(f"<p>{len(unknown)} result(s) are <strong>UNKNOWN</strong>: the scanner could not see enough to "
+                   "decide. Each one is explained with its finding; in short:</p><ul>" + "".join(
+                       f"<li>{n} × {e(kind)}</li>" for kind, n in by_why.most_common()) + "</ul>")
+    else:
+        out.append("<p>No result is UNKNOWN: every rule could be decided on what was read.</p>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _unknown_kind(result: dict[str, Any]) -> str:
+    reason = str(result.get("reason") or "")
+    if reason.startswith("could not be read:"):
+        return "the resources could not be read (" + reason[len("could not be read:"):].strip() + ")"
+    if "may be managed elsewhere" in reason:
+        return "an account or region control that this input does not show (it may be managed elsewhere)"
+    if "known only after apply" in reason:
+        return "values known only after the plan is applied"
+    if "could not be evaluated" in reason:
+        return "the rule's condition could not be evaluated on the values seen"
+    if "whether the rule applies is not known" in reason:
+        return "whether the rule applies is not known"
+    return "values that were not visible"
+
+
+def _unknown_paths(value: Any, path: str = "") -> list[str]:
+    if value == UNKNOWN_MARK:
+        return [path or "(value)"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _unknown_paths(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _unknown_paths(v, f"{path}[{i}]")]
+    return []
+
+
+def _evidence_value(value: Any) -> str:
+    if value == UNKNOWN_MARK:
+        return '<span class="mark unk">(unknown: not visible to the scanner)</span>'
+    if value == SENSITIVE_MARK:
+        return '<span class="mark sens">(sensitive: withheld, never shown)</span>'
+    note = ""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, (dict, list)):
+            value, note = decoded, '<div class="note">a JSON document (a string in the resource), shown decoded</div>'
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return f"<pre>{e(text)}</pre>{note}"
+
+
+def evidence_html(evidence: Any) -> str:
+    if not isinstance(evidence, dict):
+        return f"<pre>{e(json.dumps(evidence, indent=2, ensure_ascii=False, default=str))}</pre>"
+    if not evidence:
+        return '<p class="note">No attribute values were recorded for this result.</p>'
+    rows = "".join(f'<tr><th scope="row">{e(k)}</th><td>{_evidence_value(v)}</td></tr>' for k, v in evidence.items())
+    return (f'<div class="evidence"><span class="label">Attribute values the rule looked at</span>'
+            f'<table class="kv"><tbody>{rows}</tbody></table></div>')
+
+
+def _cites(controls: list[Any], titles: dict[str, str], packs: dict[str, str]) -> str:
+    if not controls:
+        return '<span class="note">none</span>'
+    items = []
+    for ref in controls:
+        pack, _, cid = str(ref).partition(":")
+        title = titles.get(str(ref))
+        items.append(f'<li><span class="label">{e(packs.get(pack, pack))}</span> <span class="mono">{e(cid or ref)}</span>'
+                     + (f' <span class="note">{e(title)}</span>' if title else "") + "</li>")
+    return '<ul class="cites">' + "".join(items) + "</ul>"
+
+
+def _remediation(rule: dict[str, Any] | None) -> str:
+    if not rule:
+        return ""
+    fix = rule.get("remediation") or {}
+    if isinstance(fix, str):
+        fix = {"text": fix}
+    if not fix.get("text") and not fix.get("terraform"):
+        return ""
+    snippet = f'<pre><code>{e(fix["terraform"])}</code></pre>' if fix.get("terraform") else ""
+    return (f'<details class="fix"><summary>Remediation</summary><p>{e(fix.get("text", ""))}</p>'
+            f"{snippet}</details>")
+
+
+def _waiver(waiver: Any) -> str:
+    if not waiver:
+        return ""
+    if not isinstance(waiver, dict):
+        return f'<div class="waiver"><span class="label">Waived</span> {e(waiver)}</div>'
+    names = {"approved_by": "approved by", "expires": "expires", "rule": "for rule", "resource": "on",
+             "address": "on", "origin": "from", "check_id": "check"}
+    facts = [f"{names.get(k, e(k))} {e(v)}" for k, v in waiver.items() if k != "justification" and v not in (None, "")]
+    return ('<div class="waiver"><span class="label">Waived</span> '
+            f'{e(waiver.get("justification") or "no justification recorded")}'
+            + (f' <span class="note">— {"; ".join(facts)}</span>' if facts else "") + "</div>")
+
+
+def _has_decisions(document: dict[str, Any]) -> bool:
+    scan = _scan(document)
+    return bool(scan.get("waivers") or scan.get("baseline")
+                or any(r.get("status") == "WAIVED" for r in _results(document)))
+
+
+def decisions_section(document: dict[str, Any]) -> str:
+    """Waivers (in force, expired, stale) and the baseline comparison, when the scan had them."""
+    scan = _scan(document)
+    waivers, baseline = scan.get("waivers"), scan.get("baseline")
+    waived = [r for r in _results(document) if r.get("status") == "WAIVED"]
+    if not _has_decisions(document):
+        return ""
+    out = ['<section id="decisions" aria-labelledby="decisions-h"><h2 id="decisions-h">Waivers and baseline</h2>']
+
+    def waiver_table(entries: list[Any], css: str) -> str:
+        rows = "".join(
+            f"<tr><td><code>{e(w.get('rule'))}</code></td><td><code>{e(w.get('resource') or w.get('address'))}</code></td>"
+            f"<td>{e(w.get('justification'))}</td><td>{e(w.get('approved_by'))}</td><td>{e(w.get('expires'))}</td></tr>"
+            if isinstance(w, dict) else f'<tr><td colspan="5">{e(w)}</td></tr>' for w in entries)
+        return (f'<table class="{css}"><thead><tr><th scope="col">Rule</th><th scope="col">Resources</th>'
+                '<th scope="col">Justification</th><th scope="col">Approved by</th><th scope="col">Expires</th></tr>'
+                f"</thead><tbody>{rows}</tbody></table>")
+
+    if isinstance(waivers, dict) and waivers.get("file"):
+        out.append(f"<p>Waivers file: <code>{e(waivers['file'])}</code>.</p>")
+    out.append(f"<p>{len(waived)} result(s) are <strong>WAIVED</strong>: a failure or an undecided result "
+               "accepted as a risk, with its justification, approver and expiry shown on each finding.</p>")
+    if isinstance(waivers, dict):
+        expired = waivers.get("expired") or []
+        stale = waivers.get("stale") or []
+        if expired:
+            out.append(f"<h3>Expired waivers ({len(expired)})</h3><p>These no longer waive anything: the results "
+                       "they matched are reported as they are.</p>" + waiver_table(expired, "waivers expired"))
+        if stale:
+            out.append(f"<h3>Stale waivers ({len(stale)})</h3><p>These matched no result in this scan.</p>"
+                       + waiver_table(stale, "waivers stale"))
+        other = {k: v for k, v in waivers.items() if k not in ("file", "expired", "stale")}
+        if other:
+            out.append('<dl class="facts">' + "".join(f"<dt>{e(k)}</dt><dd>{_value_html(v)}</dd>"
+                                                      for k, v in other.items()) + "</dl>")
+    if isinstance(baseline, dict):
+        fixed = baseline.get("fixed") or []
+        out.append(f"<h3>Against the baseline</h3><p>Baseline: <code>{e(baseline.get('file'))}</code>. "
+                   f"{e(baseline.get('new', 0))} failure(s) are new since it; {len(fixed)} of its failures are "
+                   "fixed.</p>")
+        if fixed:
+            out.append('<table class="fixed"><thead><tr><th scope="col">Rule</th><th scope="col">Resource</th></tr>'
+                       "</thead><tbody>" + "".join(
+                           f"<tr><td><code>{e(f.get('rule_id'))}</code></td><td><code>{e(f.get('address'))}</code></td></tr>"
+                           if isinstance(f, dict) else f'<tr><td colspan="2">{e(f)}</td></tr>' for f in fixed)
+                       + "</tbody></table>")
+        other = {k: v for k, v in baseline.items() if k not in ("file", "fixed", "new")}
+        if other:
+            out.append('<dl class="facts">' + "".join(f"<dt>{e(k)}</dt><dd>{_value_html(v)}</dd>"
+                                                      for k, v in other.items()) + "</dl>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _why_unknown(result: dict[str, Any]) -> str:
+    """What could not be seen for an UNKNOWN result, and what would let it be decided."""
+    paths = _unknown_paths(result.get("evidence"))
+    shown = ", ".join(f"<code>{e(p)}</code>" for p in paths)
+    reason = str(result.get("reason") or "")
+    rtype = f"<code>{e(result.get('resource_type'))}</code>"
+    if reason.startswith("could not be read:"):
+        text = (f"Not visible: the {rtype} resources themselves — reading them failed (the reason above). "
+                "Give the scanning role read access to them and scan again.")
+    elif "may be managed elsewhere" in reason:
+        text = (f"Not visible: this {e(result.get('source'))} input shows only part of the account and holds no "
+                f"{rtype}. Whether one exists is for a scan of the live account to tell.")
+    elif "known only after apply" in reason:
+        text = (f"Not visible: {shown or 'some values'} — known only after the plan is applied. "
+                "Scan again once they are set, or scan the live account.")
+    elif "could not be evaluated" in reason:
+        text = "The rule's condition could not be evaluated on the values below (the reason above)."
+    elif "whether the rule applies is not known" in reason:
+        text = f"Not visible: {shown or 'the values'} that decide whether the rule applies."
+    else:
+        text = f"Not visible: {shown or 'the values the rule needs'}."
+    return (f'<div class="why"><span class="label">Could not be decided</span> {text} '
+            "It is neither passed nor failed.</div>")
+
+
+def findings_section(document: dict[str, Any]) -> str:
+    results = _results(document)
+    rules = {r.get("id"): r for r in document.get("rules") or []}
+    rule_anchor = {rid: _anchor("rule", rid) for rid in rules}
+    packs = {str(p.get("id")): str(p.get("id")) for p in _scan(document).get("packs") or []}
+    titles = {f"{p.get('id')}:{c.get('id')}": str(c.get("title") or "")
+              for p in _scan(document).get("packs") or [] for c in p.get("controls") or []}
+
+    groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
+    for index, r in enumerate(results):
+        key = (r.get("address"), r.get("resource_type"), r.get("source"), r.get("account"), r.get("region"))
+        groups.setdefault(key, []).append((index, r))
+
+    def group_rank(item: tuple[tuple[Any, ...], list[tuple[int, dict[str, Any]]]]) -> tuple[Any, ...]:
+        rs = [r for _, r in item[1]]
+        worst = min(_status_rank(r.get("status")) for r in rs)
+        sev = min((_sev_rank(r.get("severity")) for r in rs if _status_rank(r.get("status")) == worst), default=9)
+        return (worst, sev, str(item[0][0]))
+
+    statuses = _ordered((r.get("status") for r in results), STATUSES)
+    severities = _ordered((r.get("severity") for r in results), SEVERITIES)
+    domains = _ordered((r.get("domain") for r in results), tuple(_by_domain(document)))
+    counts = {name: Counter(str(r.get(name)) for r in results) for name in ("status", "severity", "domain")}
+
+    def boxes(name: str, values: list[str], label: Any) -> str:
+        return (f"<fieldset><legend>{e(name.capitalize())}</legend>" + "".join(
+            f'<label><input type="checkbox" name="{name}" value="{e(v)}" checked> {label(v)} '
+            f'<span class="note">({counts[name][v]})</span></label>' for v in values) + "</fieldset>")
+
+    out = ['<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings by resource</h2>',
+           f"<p>Every result, grouped by resource, worst first: {len(results)} results over {len(groups)} resources "
+           "(and account/region controls). For each, the rule's expectation, its verdict, the attribute values it "
+           "looked at and, where it did not pass, how to fix it.</p>",
+           '<form id="filters" class="filters" hidden aria-label="Filter findings">',
+           boxes("status", statuses, lambda s: f'{SYMBOL.get(s, "")} {e(LABEL.get(s, s))}'),
+           boxes("severity", severities, e),
+           boxes("domain", domains, e),
+           '<div><button type="button" id="filters-problems">Only problems</button> '
+           '<button type="button" id="filters-all">Show all</button></div></form>',
+           '<noscript><p class="note">Filters need JavaScript; every result is listed below.</p></noscript>',
+           f'<p class="count" id="filter-count" aria-live="polite">Showing all {len(results)} results.</p>']
+
+    for (address, rtype, source, account, region), items in sorted(groups.items(), key=group_rank):
+        items.sort(key=lambda it: (_status_rank(it[1].get("status")), _sev_rank(it[1].get("severity")),
+                                   str(it[1].get("rule_id"))))
+        first = items[0][1]
+        where = [f"type <code>{e(rtype)}</code>", f"source {e(source)}"]
+        if account:
+            where.append(f"account {e(account)}")
+        if region:
+            where.append(f"region {e(region)}")
+        if first.get("file"):
+            where.append(f"file <code>{e(first['file'])}</code>" + (f" line {e(first['line'])}" if first.get("line") else ""))
+        tally = Counter(r.get("status") for _, r in items)
+        tally_text = ", ".join(f"{tally[s]} {LABEL.get(s, s)}" for s in _ordered(tally, STATUSES))
+        gid = _anchor("res", f"{address}|{rtype}|{source}|{account}|{region}")
+        out.append(f'<section class="resource" id="{gid}" aria-labelledby="{gid}-h">'
+                   f'<h3 id="{gid}-h">{e(address)}</h3><p class="rmeta">{" · ".join(where)} — {e(tally_text)}</p>')
+        out.append('<table class="findings"><colgroup><col class="c-status"><col class="c-sev"><col class="c-rule">'
+                   '<col class="c-detail"><col class="c-cite"></colgroup><thead><tr><th scope="col">Status</th>'
+                   '<th scope="col">Severity</th><th scope="col">Rule</th><th scope="col">Finding and evidence</th>'
+                   '<th scope="col">Citations</th></tr></thead><tbody>')
+        for index, r in items:
+            status = str(r.get("status"))
+            rid = r.get("rule_id")
+            rule_link = f'<a href="#{rule_anchor[rid]}">{e(rid)}</a>' if rid in rule_anchor else e(rid)
+            extra = ""
+            if r.get("baseline") == "new":
+                extra = '<br><span class="new">NEW since baseline</span>'
+            elif r.get("baseline"):
+                extra = f'<br><span class="note">baseline: {e(r["baseline"])}</span>'
+            detail = [f'<p class="reason">{e(r.get("reason"))}</p>']
+            if status == "UNKNOWN":
+                detail.append(_why_unknown(r))
+            detail.append(_waiver(r.get("waiver")))
+            if r.get("evidence") or status != "UNKNOWN":
+                detail.append(evidence_html(r.get("evidence")))
+            if status not in ("PASS", "NOT_APPLICABLE"):
+                detail.append(_remediation(rules.get(rid)))
+            out.append(
+                f'<tr class="finding" id="result-{index}" data-status="{e(status)}" data-severity="{e(r.get("severity"))}" '
+                f'data-domain="{e(r.get("domain"))}" data-rule="{e(rid)}">'
+                f"<td>{badge(status)}{extra}</td>"
+                f'<td><span class="sev sev-{e(r.get("severity"))}">{e(r.get("severity"))}</span></td>'
+                f'<td>{rule_link}<div class="rtitle">{e(r.get("title"))}</div><div class="note">{e(r.get("domain"))}</div></td>'
+                f'<td>{"".join(detail)}</td><td>{_cites(r.get("controls") or [], titles, packs)}</td></tr>')
+        out.append("</tbody></table></section>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def rules_section(document: dict[str, Any]) -> str:
+    rules = document.get("rules") or []
+    per_rule = Counter((r.get("rule_id"), r.get("status")) for r in _results(document))
+    out = ['<section id="rules" aria-labelledby="rules-h"><h2 id="rules-h">Rules applied</h2>',
+           f"<p>{len(rules)} rules, each an expectation of the vendor's environment, with why it matters and its "
+           "references.</p>",
+           '<table class="rules"><colgroup><col class="c-id"><col class="c-text"><col class="c-sev"><col class="c-dom">'
+           '<col class="c-res"><col class="c-ref"></colgroup><thead><tr><th scope="col">Rule</th><th scope="col">Expectation and rationale</th>'
+           '<th scope="col">Severity</th><th scope="col">Domain</th><th scope="col">Results</th>'
+           '<th scope="col">References</th></tr></thead><tbody>']
+    for rule in sorted(rules, key=lambda r: str(r.get("id"))):
+        rid = rule.get("id")
+        results = "".join(f"<div>{badge(s)} {per_rule[(rid, s)]}</div>" for s in STATUSES if per_rule.get((rid, s)))
+        refs = rule.get("references") or {}
+        ref_html = "".join(f'<div><span class="label">{e(k)}</span> {_join(v) if isinstance(v, list) else e(v)}</div>'
+                           for k, v in refs.items()) if isinstance(refs, dict) else e(refs)
+        condition = (f'<details class="more"><summary>Condition</summary><pre><code>{e(rule.get("condition"))}</code></pre>'
+                     f'<p class="note">Applies to: {_join(rule.get("resource_types") or [])}; scope {e(rule.get("scope"))}</p>'
+                     "</details>")
+        out.append(f'<tr id="{_anchor("rule", rid)}"><th scope="row" class="mono">{e(rid)}</th>'
+                   f'<td><strong>{e(rule.get("title"))}</strong><p>{e(rule.get("rationale"))}</p>{condition}'
+                   f'{_remediation(rule)}</td>'
+                   f'<td><span class="sev sev-{e(rule.get("severity"))}">{e(rule.get("severity"))}</span></td>'
+                   f'<td>{e(rule.get("domain"))}</td><td class="results-of">{results or NO_RESOURCE}</td>'
+                   f"<td>{ref_html}</td></tr>")
+    out.append("</tbody></table></section>")
+    return "\n".join(out)
+
+
+def render(document: dict[str, Any], **_options: Any) -> str:
+    tool = document.get("tool") or {}
+    scan = _scan(document)
+    origins = ", ".join(str(i.get("origin")) for i in scan.get("inputs") or [] if i.get("origin"))
+    title = f"vendorguard evidence report — {origins or 'scan'} — {scan.get('finished', '')}"
+    body = "\n".join([
+        header(document), glance_section(document), scan_section(document), controls_section(document),
+        unreadable_section(document), decisions_section(document), findings_section(document),
+        rules_section(document),
+        f'<footer><p>Generated by {e(tool.get("name", "vendorguard"))} {e(tool.get("version", "?"))} from the scan\'s '
+        "results document. This file is self-contained: it loads nothing from any network, and its only script "
+        "filters the findings (with scripts off, every result is shown).</p></footer>",
+    ])
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="{e(tool.get('name', 'vendorguard'))} {e(tool.get('version', ''))}">
+<title>{e(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+{body}
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""
