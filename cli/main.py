@@ -229,6 +229,37 @@ def report(results_file: str, formats: tuple[str, ...], output: str | None, outp
     out.emit(document, results)
 
 
+@main.group()
+def export() -> None:
+    """Send saved results somewhere else."""
+
+
+@export.command("securityhub")
+@click.argument("results_file", metavar="RESULTS.json")
+@click.option("--account", help="Account for results that have none (plan and Pulumi scans).")
+@click.option("--region", help="Region for account-wide results (default us-east-1).")
+@click.option("--no-unknown", is_flag=True, help="Do not export UNKNOWN results.")
+@click.option("--no-resolved", is_flag=True, help="Do not archive findings that now PASS or are waived.")
+def export_securityhub(results_file: str, account: str | None, region: str | None, no_unknown: bool,
+                       no_resolved: bool) -> None:
+    """Import saved results into AWS Security Hub as findings (BatchImportFindings).
+
+    This writes to Security Hub, with the caller's own credentials — it is the one command that
+    does, and only when asked."""
+    from vendorguard.scanner.reports.asff import export_securityhub as export_findings
+    from vendorguard.scanner.results import load_document
+
+    document, _ = load_document(results_file)
+    outcome = export_findings(document, account=account, region=region, include_unknown=not no_unknown,
+                              include_resolved=not no_resolved)
+    for note in outcome.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"imported {outcome.success} findings, {outcome.failed} failed")
+    for failure in outcome.failures[:10]:
+        click.echo(f"  {failure.get('Id')}: {failure.get('ErrorCode')} {failure.get('ErrorMessage')}", err=True)
+    sys.exit(1 if outcome.failed else 0)
+
+
 @main.command("iam-policy")
 @click.option("--pack", "packs", multiple=True, metavar="NAME|FILE", help="Limit to what these packs need.")
 @click.option("--trust-account", metavar="ACCOUNT_ID",

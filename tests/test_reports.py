@@ -771,3 +771,23 @@ def test_lone_surrogates_from_a_json_plan_do_not_break_writing(fmt: str, tmp_pat
     paths = write_reports(document, [fmt], tmp_path, "scan")
     assert paths[0].name == f"scan.{FORMATS[fmt][1]}"
     assert paths[0].read_text(encoding="utf-8")
+
+
+def test_export_securityhub_command_imports_saved_results(aws, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import plan_of
+
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(plan_of({"type": "aws_ebs_volume", "name": "v", "values": {"encrypted": False}})))
+    results = tmp_path / "results.json"
+    subprocess.run([sys.executable, "-m", "vendorguard.cli.main", "scan", "plan", str(plan), "--format", "json",
+                    "-o", str(results)], check=False)
+    env = {**__import__("os").environ, "AWS_ENDPOINT_URL": aws.endpoint}
+    run = subprocess.run([sys.executable, "-m", "vendorguard.cli.main", "export", "securityhub", str(results),
+                          "--account", "123456789012"], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "imported" in run.stdout and " 0 failed" in run.stdout
+    found = aws("securityhub").get_findings()["Findings"]
+    assert "vendorguard/VG-EC2-001" in {f["GeneratorId"] for f in found}
