@@ -73,7 +73,7 @@ def summarize(results: list[Result]) -> dict[str, Any]:
     by_status = Counter(r.status.value for r in results)
     failed = Counter(r.severity for r in results if r.status is Status.FAIL)
     by_domain: dict[str, dict[str, int]] = {}
-    for domain in DOMAINS:
+    for domain in dict.fromkeys([*DOMAINS, *(r.domain for r in results)]):  # "unmapped" checkov ids too
         counts = Counter(r.status.value for r in results if r.domain == domain)
         if counts:
             by_domain[domain] = {s.value: counts.get(s.value, 0) for s in Status}

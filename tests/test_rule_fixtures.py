@@ -86,3 +86,13 @@ def test_every_rule_has_a_passing_and_a_failing_fixture() -> None:
         if not data.get("pass") or not data.get("fail"):
             missing.append(rule_id)
     assert not missing, f"rules without both a PASS and a FAIL fixture: {missing}"
+
+
+def test_conditions_name_no_field_called_null_true_or_false() -> None:
+    """A bare `null` in JMESPath is a field named "null" (that happens to be absent): it reads
+    right by accident and shows up as evidence.  Literals are written in backticks."""
+    from vendorguard.scanner.condition import field_paths
+
+    for rule in CATALOG.rules.values():
+        for text in filter(None, (rule.condition_text, rule.applies_if_text)):
+            assert not {"null", "true", "false"} & set(field_paths(text)), (rule.id, text)

@@ -64,7 +64,7 @@ th,td{border:1px solid var(--rule);padding:5px 7px;text-align:left;vertical-alig
 thead th{background:#eef1f5;font-weight:600}
 tbody th{font-weight:600;background:#fafbfc}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.zero{color:#8a8a8a}
+td.zero{color:#6b6b6b}
 table.controls th.mono{white-space:nowrap;font-size:.82rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:6px 0 12px}
 dl.facts dt{font-weight:600}
