@@ -138,18 +138,66 @@ def scan() -> None:
     """Scan a source: a Terraform plan, a Pulumi preview/stack, or a live AWS account."""
 
 
+_CHECKOV_PATH = click.option(
+    "--checkov", "checkov_path", metavar="PATH",
+    help="The checkov program (default: $VENDORGUARD_CHECKOV, .venv-checkov/bin/checkov, checkov on PATH).")
+_ALL_CHECKOV = click.option("--all-checkov", is_flag=True,
+                            help="Also report checkov checks no selected rule cites (domain: unmapped).")
+
+
 @scan.command("plan")
 @click.argument("files", nargs=-1, required=True)
 @click.option("--account-id", help="The AWS account the plan deploys into, when the plan does not "
                                    "say (decides whether a trust policy's principal is foreign).")
+@click.option("--with-checkov", is_flag=True, help="Also run checkov on the plan and merge its verdicts.")
+@_CHECKOV_PATH
+@_ALL_CHECKOV
 @output_options
-def scan_plan(files: tuple[str, ...], account_id: str | None, out: Output) -> None:
+def scan_plan(files: tuple[str, ...], account_id: str | None, with_checkov: bool, checkov_path: str | None,
+              all_checkov: bool, out: Output) -> None:
     """Scan Terraform plans (`terraform show -json plan.out`); `-` reads stdin."""
-    from vendorguard.scanner.scan import scan_files
-    from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+    if with_checkov:
+        from vendorguard.scanner.checkov import scan_plan_with_checkov
 
-    report = scan_files(files, lambda name, data: read_plan(name, parse_json(name, data), account_id),
+        report = scan_plan_with_checkov(files, out.packs, account_id=account_id, checkov=checkov_path,
+                                        all_checkov=all_checkov, decisions=out.decisions())
+    else:
+        from vendorguard.scanner.scan import scan_files
+        from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+
+        report = scan_files(files, lambda name, data: read_plan(name, parse_json(name, data), account_id),
+                            out.packs, out.decisions())
+    out.emit(report.to_document(), report.results)
+
+
+@scan.command("pulumi")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--account-id", help="The AWS account the stack deploys into, when the file does not say.")
+@output_options
+def scan_pulumi(files: tuple[str, ...], account_id: str | None, out: Output) -> None:
+    """Scan `pulumi preview --json`, `pulumi stack export` or `--save-plan` files; `-` reads stdin."""
+    from vendorguard.scanner.scan import scan_files
+    from vendorguard.scanner.sources.pulumi import read_pulumi
+    from vendorguard.scanner.sources.tfplan import parse_json
+
+    report = scan_files(files, lambda name, data: read_pulumi(name, parse_json(name, data), account_id),
                         out.packs, out.decisions())
+    out.emit(report.to_document(), report.results)
+
+
+@scan.command("terraform")
+@click.argument("dirs", nargs=-1, required=True)
+@_CHECKOV_PATH
+@_ALL_CHECKOV
+@click.option("--var-file", "var_files", multiple=True, help="A .tfvars file for checkov (repeatable).")
+@output_options
+def scan_terraform(dirs: tuple[str, ...], checkov_path: str | None, all_checkov: bool,
+                   var_files: tuple[str, ...], out: Output) -> None:
+    """Scan Terraform HCL directories through checkov (modules, variables, tfvars), mapped to our rules."""
+    from vendorguard.scanner.checkov import scan_terraform as run_scan
+
+    report = run_scan(dirs, out.packs, checkov=checkov_path, all_checkov=all_checkov, var_files=var_files,
+                      decisions=out.decisions())
     out.emit(report.to_document(), report.results)
 
 

@@ -285,7 +285,7 @@ def read_plan(name: str, document: Any, account: str | None = None) -> Inventory
     """An inventory from a parsed ``terraform show -json`` document."""
     if not looks_like_plan(document):
         hint = " (it looks like a Pulumi file: use `scan pulumi`)" if isinstance(document, dict) and (
-            "deployment" in document or "steps" in document) else ""
+            "deployment" in document or "steps" in document or "resourcePlans" in document) else ""
         raise InputError(name, f"not a Terraform plan: expected the output of `terraform show -json`{hint}")
     try:
         reader = _PlanReader(name, document, account)
