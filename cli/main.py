@@ -278,6 +278,79 @@ def report(results_file: str, formats: tuple[str, ...], output: str | None, outp
 
 
 @main.group()
+def provision() -> None:
+    """Stand up the hardened reference stack (Pulumi), or prove offline that it passes."""
+
+
+_TEMPLATE = click.option("--template", default="hipaa-baseline", show_default=True, help="Reference template.")
+_STACK = click.option("--stack", required=True, help="Pulumi stack name (state kept locally by default).")
+_CONFIG = click.option("--config", "config", multiple=True, metavar="KEY=VALUE",
+                       help="Template configuration (repeatable); a bare KEY means vendorguard:KEY.")
+
+
+@provision.command("check")
+@_TEMPLATE
+@_CONFIG
+@output_options
+def provision_check(template: str, config: tuple[str, ...], out: Output) -> None:
+    """Run the template under Pulumi's mocks (no cloud, no CLI) and scan what it would build."""
+    from vendorguard.scanner.provision import check
+
+    report = check(template, config, out.packs, out.decisions())
+    out.emit(report.to_document(), report.results)
+
+
+def _print_json(value: Any) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+@provision.command("preview")
+@_TEMPLATE
+@_STACK
+@_CONFIG
+def provision_preview(template: str, stack: str, config: tuple[str, ...]) -> None:
+    """Show what `up` would change (needs the Pulumi CLI)."""
+    from vendorguard.scanner import provision as stacks
+
+    _print_json(stacks.preview(template, stack, config))
+
+
+@provision.command("up")
+@_TEMPLATE
+@_STACK
+@_CONFIG
+def provision_up(template: str, stack: str, config: tuple[str, ...]) -> None:
+    """Create or update the stack in the current AWS account (needs the Pulumi CLI)."""
+    from vendorguard.scanner import provision as stacks
+
+    _print_json(stacks.up(template, stack, config))
+
+
+@provision.command("destroy")
+@_TEMPLATE
+@_STACK
+@_CONFIG
+@click.option("--remove", is_flag=True, help="Also delete the stack and its configuration afterwards.")
+def provision_destroy(template: str, stack: str, config: tuple[str, ...], remove: bool) -> None:
+    """Delete everything the stack created (needs the Pulumi CLI)."""
+    from vendorguard.scanner import provision as stacks
+
+    _print_json(stacks.destroy(template, stack, config, remove=remove))
+
+
+@provision.command("outputs")
+@_TEMPLATE
+@_STACK
+def provision_outputs(template: str, stack: str) -> None:
+    """The stack's outputs (secrets masked)."""
+    from vendorguard.scanner import provision as stacks
+
+    _print_json(stacks.outputs(template, stack))
+
+
+@main.group()
 def export() -> None:
     """Send saved results somewhere else."""
 

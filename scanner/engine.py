@@ -20,7 +20,7 @@ from jmespath.exceptions import JMESPathError
 from .catalog import Rule, Selection
 from .condition import contains_unknown, is_false
 from .functions import current_resource
-from .model import UNKNOWN, Gap, Inventory, Resource, Result, Status
+from .model import REDACTED, UNKNOWN, Gap, Inventory, Resource, Result, Status
 
 _MAX_SHOWN = 160
 
@@ -87,6 +87,9 @@ def _reason(status: Status, evidence: dict[str, Any], resource: Resource | None,
     if note:
         return note
     if status is Status.UNKNOWN:
+        withheld = [p for p, v in evidence.items() if v == REDACTED]
+        if withheld and not any(contains_unknown(v) for v in evidence.values()):
+            return f"{', '.join(withheld)} is sensitive: withheld, so it cannot be judged"
         unknown = [p for p, v in evidence.items() if contains_unknown(v)]
         why = (resource.unknown_reason if resource is not None else None) or "known only after apply"
         return f"{', '.join(unknown) or 'a value the rule (or its applicability) reads'} not known: {why}"

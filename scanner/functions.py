@@ -226,8 +226,10 @@ class VendorguardFunctions(jp.Functions):
         return text.lower() if isinstance(text, str) else None
 
     @jp.signature({"types": ["string", "object", "null"]})
-    def _func_denies_insecure_transport(self, policy: Any) -> bool:
+    def _func_denies_insecure_transport(self, policy: Any) -> Any:
         """A Deny for every principal when ``aws:SecureTransport`` is false (or TLS < 1.2)."""
+        if policy == REDACTED:
+            return UNKNOWN
         for st in statements(policy):
             if st.get("Effect") != "Deny":
                 continue
@@ -243,8 +245,10 @@ class VendorguardFunctions(jp.Functions):
         return False
 
     @jp.signature({"types": ["string", "object", "null"]})
-    def _func_grants_full_admin(self, policy: Any) -> bool:
+    def _func_grants_full_admin(self, policy: Any) -> Any:
         """An Allow of every action on every resource (``*`` / ``*:*`` on ``*``)."""
+        if policy == REDACTED:
+            return UNKNOWN
         for st in statements(policy):
             if st.get("Effect") != "Allow":
                 continue
@@ -255,8 +259,10 @@ class VendorguardFunctions(jp.Functions):
         return False
 
     @jp.signature({"types": ["string", "object", "null"]})
-    def _func_public_grants(self, policy: Any) -> list[str]:
+    def _func_public_grants(self, policy: Any) -> Any:
         """Sids (or positions) of Allow statements open to any principal with no restricting condition."""
+        if policy == REDACTED:
+            return UNKNOWN
         found = []
         for index, st in enumerate(statements(policy)):
             if st.get("Effect") != "Allow":
@@ -274,7 +280,7 @@ class VendorguardFunctions(jp.Functions):
         account; when the owning account is not known, such a principal makes the answer UNKNOWN
         (unless another principal already decides it), because it may or may not be foreign.
         """
-        if policy is UNKNOWN:
+        if policy is UNKNOWN or policy == REDACTED:
             return UNKNOWN
         definite: list[str] = []
         undecided = False
@@ -336,6 +342,7 @@ class VendorguardFunctions(jp.Functions):
         return False
 
 
+#: A sensitive (withheld) policy is not an empty one: the policy functions above answer UNKNOWN.
 #: Functions that accept UNKNOWN arguments and decide themselves (see module docstring).
 UNKNOWN_AWARE = frozenset({"world_ingress", "world_ingress_all_ports", "untrusted_principals",
                            "own_account", "resource_type", "count"})

@@ -173,3 +173,17 @@ def test_plan_scan_does_not_import_heavy_modules(risky_plan: Path) -> None:
             "runpy.run_module('vendorguard.cli.main', run_name='__main__')\n").replace("PLAN", repr(str(risky_plan)))
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "HEAVY=[]" in run.stderr, run.stderr[-500:]
+
+
+def test_provision_check_passes_and_deploying_without_the_pulumi_cli_is_one_line(tmp_path: Path) -> None:
+    checked = vendorguard("provision", "check", "--template", "hipaa-baseline", "--format", "json")
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["summary"]["by_status"]["FAIL"] == 0
+    weakened = vendorguard("provision", "check", "--config", "vendorguard:disable=versioning", "--format", "json")
+    assert weakened.returncode == 1
+    assert {r["rule_id"] for r in json.loads(weakened.stdout)["results"] if r["status"] == "FAIL"} == {"VG-S3-004"}
+    import os
+    env = {**os.environ, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "vendorguard.cli.main", "provision", "up", "--stack", "dev"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "Pulumi CLI is not installed" in run.stderr

@@ -149,3 +149,11 @@ def test_network_acl_entries_are_evaluated_in_rule_order() -> None:
 def test_port_ranges_count_as_all_ports_when_they_span_them() -> None:
     assert call("world_ingress_all_ports", [rule("tcp", 1, 65535, ["0.0.0.0/0"])]) == ["all ports open to 0.0.0.0/0"]
     assert call("world_ingress", [rule("tcp", 0, 0, ["0.0.0.0/0"])], [22]) == []   # port 0 is port 0
+
+
+def test_withheld_policies_are_unknown_not_empty() -> None:
+    from vendorguard.scanner.model import REDACTED
+
+    for name in ("denies_insecure_transport", "grants_full_admin", "public_grants"):
+        assert call(name, REDACTED) is UNKNOWN, name
+    assert call("untrusted_principals", REDACTED, "111122223333") is UNKNOWN

@@ -6,6 +6,7 @@ so the rules over it are UNKNOWN with the reason instead of silently clean.
 """
 from __future__ import annotations
 
+import ctypes
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -139,9 +140,19 @@ def open_accounts(target: Target, guard: Guard, tuning: Tuning | None = None) ->
     return access, [access.caller()]
 
 
+def _fewer_malloc_arenas() -> None:
+    """glibc gives threads malloc arenas of their own; with a scan's dozens of threads they hold
+    on to fragmented heap (RSS) and contend.  Two arenas hold the same data in less, faster."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
+
+
 def scan_live(target: Target, resource_types: set[str], tuning: Tuning | None = None,
               on_progress: Callable[[int, int], None] | None = None) -> tuple[list[Inventory], Guard]:
     """Inventories of every targeted account; the guard (with its call counts) for reporting."""
+    _fewer_malloc_arenas()
     guard = Guard(declared_operations(needed_collectors(resource_types)))
     access, accounts = open_accounts(target, guard, tuning)
     regions = target.regions

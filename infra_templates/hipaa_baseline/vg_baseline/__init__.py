@@ -1,0 +1,1 @@
+"""The modules of the hipaa-baseline Pulumi program (run by ``__main__.py``)."""
