@@ -17,7 +17,9 @@ from vendorguard.scanner.sources.aws.live import Target
 from vendorguard.scanner.sources.aws.session import Tuning
 
 FAST = Tuning(max_attempts=2, connect_timeout=2, read_timeout=1)
-STEADY = Tuning(max_attempts=4)
+# Retries enough to ride out a loaded machine; few enough that operations moto does not
+# implement (it answers 500) do not dominate the run.
+STEADY = Tuning(max_attempts=2, read_timeout=20)
 
 #: (label, service, operation, match, rules over the data) — listings and per-resource reads
 #: across the query, EC2, REST-XML and REST-JSON protocols.
