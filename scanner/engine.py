@@ -139,21 +139,23 @@ class Engine:
         return rule.sources is None or inventory.source in rule.sources
 
     def _on_resource(self, rule: Rule, resource: Resource, inventory: Inventory) -> Result:
-        token = current_resource.set(resource)
-        try:
-            status, note = _verdict(rule, resource.attributes)
-            evidence = _evidence(rule, resource.attributes)
-        finally:
-            current_resource.reset(token)
+        status, note = _verdict(rule, resource.attributes)
+        evidence = _evidence(rule, resource.attributes)
         return self._result(rule, status, _reason(status, evidence, resource, note), resource.address,
                             resource.type, inventory, resource, evidence)
 
     def run(self, inventory: Inventory) -> list[Result]:
         results: list[Result] = []
+        rules_for = {t: [r for r in rules if self._applies_to_source(r, inventory)] for t, rules in self.by_type.items()}
         for resource in inventory.resources:
-            for rule in self.by_type.get(resource.type, ()):
-                if self._applies_to_source(rule, inventory):
-                    results.append(self._on_resource(rule, resource, inventory))
+            rules = rules_for.get(resource.type)
+            if not rules:
+                continue
+            token = current_resource.set(resource)
+            try:
+                results.extend(self._on_resource(rule, resource, inventory) for rule in rules)
+            finally:
+                current_resource.reset(token)
         results.extend(self._gaps(inventory))
         for rule in self.scoped:
             if self._applies_to_source(rule, inventory):

@@ -108,6 +108,16 @@ def _table() -> tuple[dict[str, list[list[str]]], list[list[str]], re.Pattern[st
     return attributes, maps, re.compile(data["secret_key_pattern"])
 
 
+@cache
+def _patterns_for(resource_type: str) -> tuple[tuple[str, ...], tuple[list[str], ...]]:
+    """(top-level names, deeper patterns) that are secret for a type: most are plain top-level
+    names, checked with one dict lookup each instead of a pattern walk."""
+    by_type, _, _ = _table()
+    patterns = by_type.get("*", []) + by_type.get(resource_type, [])
+    names = tuple(dict.fromkeys(p[0] for p in patterns if len(p) == 1 and p[0] != "*"))
+    return names, tuple(p for p in patterns if len(p) > 1 or p[0] == "*")
+
+
 def _get(node: Any, path: Path) -> Any:
     for step in path:
         node = node[step]
@@ -116,9 +126,11 @@ def _get(node: Any, path: Path) -> Any:
 
 def redact(resource_type: str, attributes: dict[str, Any], after_sensitive: Any = None) -> frozenset[str]:
     """Replace secret values in place (marked ones and the table's); returns the redacted paths."""
-    by_type, maps, secret_key = _table()
-    paths: list[Path] = [p for p in _mirror_paths(after_sensitive) if p]
-    for pattern in by_type.get("*", []) + by_type.get(resource_type, []):
+    _, maps, secret_key = _table()
+    names, deeper = _patterns_for(resource_type)
+    paths: list[Path] = [p for p in _mirror_paths(after_sensitive) if p] if after_sensitive else []
+    paths.extend((name,) for name in names if attributes.get(name) is not None)
+    for pattern in deeper:
         paths.extend(_matches(attributes, pattern))
     for pattern in maps:
         for map_path in _matches(attributes, pattern):

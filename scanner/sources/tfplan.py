@@ -8,6 +8,7 @@ variables and outputs — before falling back to equal known values.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ class _PlanReader:
                 return self.variables[ref[4:]]
         return None
 
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one reader per plan, a handful of providers
     def _provider_attribute(self, key: str | None, module_path: str, attribute: str) -> Any:
         """An attribute of the provider configuration a resource uses, following inheritance."""
         key = key or "aws"
