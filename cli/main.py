@@ -81,7 +81,11 @@ class Output:
             written = [self.output]
         else:
             options = {"color": sys.stdout.isatty()} if formats[0] == "table" else {}
-            click.echo(render(document, formats[0], **options), nl=False)
+            try:
+                click.echo(render(document, formats[0], **options), nl=False)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `vendorguard scan … | head`: the reader has seen enough
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         if written and not self.quiet:
             counts = document["summary"]["by_status"]
             click.echo(f"wrote {', '.join(str(p) for p in written)}: "
@@ -440,15 +444,16 @@ def packs_list() -> None:
 def packs_show(name: str) -> None:
     """A pack's controls and the rules each cites (NAME or a policy file)."""
     from vendorguard.scanner.catalog import select
+    from vendorguard.scanner.reports.escape import terminal as t  # a user's pack is untrusted text
 
     catalog, selection = select([name])
     for pack in selection.packs:
-        click.echo(f"{pack.id} {pack.version} — {pack.title}")
+        click.echo(f"{t(pack.id)} {t(pack.version)} — {t(pack.title)}")
         for control in pack.controls:
-            click.echo(f"  {control.id}  {control.title}")
+            click.echo(f"  {t(control.id)}  {t(control.title)}")
             for rule_id in control.rules:
                 rule = catalog.rules[rule_id]
-                click.echo(f"      {rule.id:14} {rule.severity:8} {rule.domain:22} {rule.title}")
+                click.echo(f"      {t(rule.id):14} {rule.severity:8} {rule.domain:22} {t(rule.title)}")
 
 
 @packs.command("validate")

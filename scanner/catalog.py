@@ -102,14 +102,55 @@ def policy_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def read_yaml(name: str, text: str) -> Any:
+#: A policy file holds at most this many values once YAML aliases are expanded.  Aliases let a
+#: few lines stand for billions of values (the "billion laughs"), which every later step — schema
+#: validation, a schema error's repr — would walk; real packs hold a few thousand.
+MAX_YAML_VALUES = 200_000
+
+
+def read_yaml(name: str, text: str, untrusted: bool = True) -> Any:
+    """A YAML document through the safe loader; an untrusted one (a user's pack, a waivers file)
+    is also checked for alias bombs and recursive aliases."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(name, f"not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise InputError(name, "not valid YAML: nested too deeply") from None
+    if untrusted:
+        _check_expansion(name, document)
+    return document
+
+
+def _check_expansion(name: str, document: Any) -> None:
+    """Refuse a document that refers to itself (a recursive alias) or that aliases expand past
+    `MAX_YAML_VALUES`.  Counted without expanding: each shared node is sized once."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(document, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        key = id(node)
+        children = list(node.keys()) + list(node.values()) if isinstance(node, dict) else node
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if sizes[key] > MAX_YAML_VALUES:
+                raise InputError(name, f"more than {MAX_YAML_VALUES} values once its aliases are expanded "
+                                       "(a policy file is data, not a generator)")
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise InputError(name, "a YAML alias refers to a value that contains it (a recursive structure)")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, (dict, list)))
 
 
 def validate_document(name: str, document: Any) -> None:
@@ -128,6 +169,10 @@ def _compile(name: str, rule_id: str, what: str, text: str) -> Compiled:
     try:
         return compiler().compile(text)
     except ConditionError as exc:
+        raise InputError(name, f"rule {rule_id}: {what} is not a valid condition: {exc}") from None
+    except RecursionError:
+        raise InputError(name, f"rule {rule_id}: {what} is nested too deeply to compile") from None
+    except ValueError as exc:  # jmespath's lexer: int() of a number past Python's 4,300 digits
         raise InputError(name, f"rule {rule_id}: {what} is not a valid condition: {exc}") from None
 
 
@@ -173,7 +218,7 @@ def _build_pack(name: str, raw: dict[str, Any], text: str) -> Pack:
 
 
 def _add_file(catalog: Catalog, name: str, text: str, validate: bool) -> Pack | None:
-    document = read_yaml(name, text)
+    document = read_yaml(name, text, untrusted=validate)
     if validate:
         validate_document(name, document)
     elif not isinstance(document, dict):
@@ -214,8 +259,14 @@ def shipped_files() -> list[tuple[str, str]]:
     return out
 
 
+#: Policy files are a few kilobytes; a larger one is refused before it is read.
+MAX_POLICY_BYTES = 16 * 2**20
+
+
 def _read_user_file(path: str) -> str:
     try:
+        if Path(path).stat().st_size > MAX_POLICY_BYTES:
+            raise InputError(path, f"larger than {MAX_POLICY_BYTES // 2**20} MiB: not a policy file")
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(path, "no such file") from None

@@ -20,7 +20,7 @@ from jmespath import exceptions as jp_exceptions
 from jmespath import visitor as _jp_visitor
 from jmespath.visitor import _equals, _is_actual_number, _is_comparable
 
-from .model import UNKNOWN
+from .model import REDACTED, UNKNOWN
 
 Compiled = Callable[[Any], Any]
 
@@ -35,16 +35,22 @@ def is_false(value: Any) -> bool:
 
 
 def contains_unknown(value: Any) -> bool:
-    """True when UNKNOWN appears anywhere in a value."""
-    if value is UNKNOWN:
-        return True
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return False
-    if isinstance(value, dict):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(v) for v in value)
+    """True when a value holds anything that cannot be judged: UNKNOWN, or a secret the source
+    withheld (REDACTED).  Iterative, so a value nested thousands deep is no recursion hazard."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is UNKNOWN or item == REDACTED:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
+
+
+def _is_null_or_empty_literal(node: dict[str, Any]) -> bool:
+    return node["type"] == "literal" and node["value"] in (None, "")
 
 
 class _Expression(_jp_visitor._Expression):
@@ -149,10 +155,14 @@ class Compiler:
         if op in ("eq", "ne"):
             negate = op == "ne"
             right_is_literal = node["children"][1]["type"] == "literal"
+            # "is it set?" may be asked of a withheld value: it is set.  Any other comparison of
+            # one cannot be judged.
+            presence_check = _is_null_or_empty_literal(node["children"][1])
 
             def equality(value: Any) -> Any:
                 a, b = left(value), right(value)
-                if contains_unknown(a) or (not right_is_literal and contains_unknown(b)):
+                if a is UNKNOWN or (not presence_check and contains_unknown(a)) or (
+                        not right_is_literal and contains_unknown(b)):
                     return UNKNOWN
                 return _equals(a, b) != negate
 
@@ -167,7 +177,7 @@ class Compiler:
 
         def ordering(value: Any) -> Any:
             a, b = left(value), right(value)
-            if a is UNKNOWN or b is UNKNOWN:
+            if a is UNKNOWN or b is UNKNOWN or a == REDACTED or b == REDACTED:
                 return UNKNOWN
             if not (_is_comparable(a) and _is_comparable(b)) or type(a) is not type(b) and not (
                 _is_actual_number(a) and _is_actual_number(b)

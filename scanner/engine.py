@@ -32,14 +32,17 @@ def singleton_types() -> frozenset[str]:
     return frozenset(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["singletons"])  # noqa: S506
 
 
-def _jsonable(value: Any) -> Any:
-    """Evidence values as plain JSON (UNKNOWN becomes a marker string)."""
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """Evidence values as plain JSON (UNKNOWN becomes a marker string); beyond any real nesting
+    depth the rest is summarised instead of recursed into."""
     if value is UNKNOWN:
         return "(unknown)"
+    if depth > 64 and isinstance(value, (dict, list)):
+        return "(nested too deeply to show)"
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, depth + 1) for v in value]
     return value
 
 
@@ -78,6 +81,8 @@ def _verdict(rule: Rule, attributes: dict[str, Any]) -> tuple[Status, str | None
         outcome = rule.condition(attributes)
     except (JMESPathError, TypeError, ValueError) as exc:
         return Status.UNKNOWN, f"the condition could not be evaluated: {exc}"
+    except RecursionError:
+        return Status.UNKNOWN, "a value is nested too deeply to evaluate"
     if outcome is UNKNOWN:
         return Status.UNKNOWN, None
     return (Status.FAIL if is_false(outcome) else Status.PASS), None

@@ -57,6 +57,10 @@ def policy_document(policy: Any) -> dict[str, Any] | None:
             parsed = json.loads(policy)
         except ValueError:
             return None
+        except RecursionError:
+            # Valid JSON nested deeper than the parser's stack: not "no policy" (that could PASS a
+            # rule on a document nobody read) but a condition that cannot be evaluated: UNKNOWN.
+            raise ValueError("a policy document nested too deeply to read") from None
         return parsed if isinstance(parsed, dict) else None
     return None
 
@@ -212,6 +216,8 @@ class VendorguardFunctions(jp.Functions):
             return json.loads(text)
         except ValueError:
             return None
+        except RecursionError:
+            raise ValueError("a JSON document nested too deeply to read") from None
 
     @jp.signature({"types": ["array", "object", "string", "null"]})
     def _func_count(self, value: Any) -> Any:

@@ -73,14 +73,31 @@ def mark_unknown(attributes: dict[str, Any], after_unknown: Any) -> frozenset[st
 
 
 def _scrub(value: Any) -> Any:
-    """Redact every leaf, keeping nulls (absence is not a secret) and structure."""
-    if value is None or value is UNKNOWN:
-        return value
-    if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    return REDACTED
+    """Redact every leaf, keeping nulls (absence is not a secret) and structure.  Iterative: a
+    secret nested deeper than Python's stack is redacted too, not left behind by a crash."""
+
+    def leaf(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {}
+        if isinstance(v, list):
+            return []
+        return v if v is None or v is UNKNOWN else REDACTED
+
+    root = leaf(value)
+    stack = [(value, root)]
+    while stack:
+        source, copy = stack.pop()
+        if not isinstance(source, (dict, list)):
+            continue
+        for key, child in (source.items() if isinstance(source, dict) else enumerate(source)):
+            scrubbed = leaf(child)
+            if isinstance(copy, dict):
+                copy[key] = scrubbed
+            else:
+                copy.append(scrubbed)
+            if isinstance(child, (dict, list)):
+                stack.append((child, scrubbed))
+    return root
 
 
 def _matches(node: Any, pattern: list[str], prefix: Path = ()) -> Iterator[Path]:

@@ -15,7 +15,7 @@ from . import waivers as waiver_files
 from .catalog import Selection, select
 from .engine import Engine
 from .errors import InputError
-from .model import Inventory
+from .model import Inventory, Result
 from .results import ScanReport
 
 if TYPE_CHECKING:
@@ -94,10 +94,21 @@ def run(inventories: Iterable[Inventory], selection: Selection, started: str,
     """Evaluate the selection over inventories that are already read, then waivers and baseline."""
     inventories = list(inventories)
     engine = Engine(selection)
-    results = [result for inventory in inventories for result in engine.run(inventory)]
+    results = [result for inventory in inventories for result in _evaluate(engine, inventory)]
     report = ScanReport(results, inventories, selection.packs, selection.rules, started, now(), __version__, dict(extra))
     (decisions or Decisions()).apply(report)
     return report
+
+
+def _evaluate(engine: Engine, inventory: Inventory) -> list[Result]:
+    """The engine's results over one inventory.  Conditions are evaluated recursively, so a value
+    nested hundreds of levels deep (no provider schema comes near; a hostile or corrupted input
+    does) is refused with the input's name rather than crashing the scan."""
+    try:
+        return engine.run(inventory)
+    except RecursionError:
+        raise InputError(inventory.origin, "a value is nested too deeply to evaluate "
+                                           "(hundreds of levels; no real plan or stack nests so deep)") from None
 
 
 @contextmanager

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def terminal(text: str) -> str:
     """No control characters reach a terminal: an ESC in a tag value must not recolour (or
-    rewrite) the screen, nor a bidi override reorder it.  Newlines and tabs become spaces."""
+    rewrite) the screen, nor a bidi override reorder it; a lone surrogate (which no terminal can
+    be sent) is shown too.  Newlines and tabs become spaces."""
     text = str(text).replace("\n", " ").replace("\t", " ")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) <= 0xFF
+                        else f"\\u{ord(m.group()):04x}", text)
 
 
 def html_text(text: object) -> str:
@@ -48,6 +50,19 @@ def visible(text: object, multiline: bool = False) -> str:
     if not multiline:
         text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
     return _UNSAFE.sub(_show, text)
+
+
+#: What json.dumps(..., ensure_ascii=False) writes raw although a terminal acts on it or it reorders
+#: text: DEL, the C1 controls (U+009B is a CSI, like ESC [), bidi controls, line/paragraph
+#: separators — and lone surrogates, which no UTF-8 output can encode (a plan's JSON can carry
+#: them).  C0 controls it escapes itself.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with those characters written as ``\\uXXXX`` escapes: the same data once parsed,
+    inert when the file is printed to a terminal or shown in a review."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def truncate(text: str, limit: int | None) -> str:

@@ -684,7 +684,7 @@ def _evidence_value(value: Any) -> str:
     if isinstance(value, str) and value[:1] in "{[":
         try:
             decoded = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             decoded = None
         if isinstance(decoded, (dict, list)):
             value, note = decoded, '<div class="note">a JSON document (a string in the resource), shown decoded</div>'

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .escape import json_safe
+
 
 def render(document: dict[str, Any]) -> str:
     head = {k: v for k, v in document.items() if k != "results"}
     lines = [json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) for r in document["results"]]
     body = json.dumps(head, ensure_ascii=False, indent=1)[:-2]  # reopen the object before its "}"
-    return body + ',\n "results": [\n  ' + ",\n  ".join(lines) + "\n ]\n}\n"
+    return json_safe(body + ',\n "results": [\n  ' + ",\n  ".join(lines) + "\n ]\n}\n")

@@ -34,7 +34,7 @@ import urllib.parse
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from .escape import sarif_text, truncate, visible
+from .escape import json_safe, sarif_text, truncate, visible
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 #: Where a reader of an alert learns about the tool.  The project publishes no homepage yet; the
@@ -55,7 +55,7 @@ def fingerprint(rule_id: str, address: str) -> str:
 
 def render(document: dict[str, Any], location_uri: str | None = None,
            information_uri: str = INFORMATION_URI) -> str:
-    return json.dumps(sarif_log(document, location_uri, information_uri), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(sarif_log(document, location_uri, information_uri), indent=2, ensure_ascii=False)) + "\n"
 
 
 def sarif_log(document: dict[str, Any], location_uri: str | None = None,

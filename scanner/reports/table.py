@@ -8,11 +8,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .escape import terminal
+from .escape import terminal, truncate
 
 _STYLE = {"FAIL": "bold red", "UNKNOWN": "yellow", "PASS": "green", "WAIVED": "cyan",
           "NOT_APPLICABLE": "dim"}
 _RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+#: A cell is for a person to read: a multi-megabyte name or reason (a hostile plan) is cut, as
+#: rich would take seconds per megabyte to fold it; the JSON report keeps the whole value.
+_CELL_LIMIT = 2000
 
 
 def render(document: dict[str, Any], color: bool = False, width: int = 140) -> str:
@@ -34,8 +37,8 @@ def render(document: dict[str, Any], color: bool = False, width: int = 140) -> s
         table.add_column("reason", overflow="fold", ratio=3)
         for r in rows:
             table.add_row(Text(r["status"], style=_STYLE[r["status"]]), Text(r["severity"]),
-                          Text(r["rule_id"]), Text(terminal(r["address"])),
-                          Text(terminal(f"{r['title']}: {r['reason']}")))
+                          Text(r["rule_id"]), Text(truncate(terminal(r["address"]), _CELL_LIMIT)),
+                          Text(truncate(terminal(f"{r['title']}: {r['reason']}"), _CELL_LIMIT)))
         console.print(table)
     summary = document["summary"]
     counts = summary["by_status"]

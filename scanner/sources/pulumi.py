@@ -191,7 +191,7 @@ class _Converter:
             if "plaintext" in value:
                 try:
                     value = json.loads(value["plaintext"])
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, RecursionError):
                     value = value["plaintext"]
             elif "value" in value:
                 value = value["value"]
@@ -411,7 +411,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(("[", "{")):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 
@@ -618,7 +618,10 @@ def read_pulumi(name: str, document: Any, account: str | None = None) -> Invento
         return _inventory(name, states, config, account, metadata)
     except InputError:
         raise
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError) as exc:
+    except RecursionError:
+        raise InputError(name, f"malformed Pulumi {kind}: a value is nested too deeply to read "
+                               "(hundreds of levels)") from None
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
         raise InputError(name, f"malformed Pulumi {kind}: {type(exc).__name__}: {exc}") from None
 
 

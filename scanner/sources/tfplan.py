@@ -253,6 +253,7 @@ class _PlanReader:
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_RAW_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 
 
 def parse_json(name: str, data: bytes | str) -> Any:
@@ -262,10 +263,17 @@ def parse_json(name: str, data: bytes | str) -> Any:
         document = json.loads(data)
     except json.JSONDecodeError as exc:
         raise InputError(name, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except (UnicodeDecodeError, RecursionError) as exc:
-        raise InputError(name, f"not valid JSON: {type(exc).__name__}") from None
+    except RecursionError:
+        raise InputError(name, "not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # undecodable bytes; an integer of more than 4,300 digits
+        raise InputError(name, f"not valid JSON: {exc}"[:200]) from None
     raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-    return _replace_surrogates(document) if _SURROGATE_ESCAPE.search(raw) else document
+    suspicious = (_SURROGATE_ESCAPE.search(raw) or _RAW_SURROGATE.search(raw)
+                  or json.detect_encoding(raw) not in ("utf-8", "utf-8-sig"))
+    try:
+        return _replace_surrogates(document) if suspicious else document
+    except RecursionError:
+        raise InputError(name, "not valid JSON: nested too deeply") from None
 
 
 def _replace_surrogates(value: Any) -> Any:
@@ -297,6 +305,8 @@ def read_plan(name: str, document: Any, account: str | None = None) -> Inventory
         raise
     except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
         raise InputError(name, f"malformed plan: {type(exc).__name__}: {exc}") from None
+    except RecursionError:
+        raise InputError(name, "malformed plan: a value is nested too deeply") from None
     regions = {r.region for r in folded if r.region} or {None}
     return Inventory(
         source=SOURCE,

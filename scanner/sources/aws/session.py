@@ -9,7 +9,9 @@ under a lock and then shared (clients are).
 """
 from __future__ import annotations
 
+import logging
 import os
+import re
 import threading
 import urllib.parse
 from collections import Counter
@@ -122,6 +124,68 @@ def _no_host_prefix(endpoint_url: str) -> Any:
     return rewrite
 
 
+# -- logs -------------------------------------------------------------------------------------------
+#: botocore logs at DEBUG what it sends and receives: the session token in every request's headers
+#: and signature input, the ExternalId in AssumeRole's parameters, and every response body — the
+#: assumed role's keys, Lambda environment variables, tag values.  vendorguard never turns that
+#: logging on (no option does, VENDORGUARD_DEBUG only shows tracebacks); for a user who does, this
+#: filter on botocore's loggers takes credentials and response bodies out of the records.
+_CREDENTIAL_PATTERNS = (
+    (re.compile(r"<(SecretAccessKey|SessionToken)>[^<]*</\1>"), r"<\1>(redacted)</\1>"),
+    (re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[A-Za-z0-9+/=%_.\-]+"), r"\1(redacted)"),
+    (re.compile(r"(?i)((?:ExternalId|SecretAccessKey|SessionToken)['\"]?\s*[:=]\s*['\"]?)[^'\"&\s}]+"),
+     r"\1(redacted)"),
+)
+_LOGGER_PREFIXES = ("botocore", "boto3", "urllib3", "s3transfer")
+
+
+class _LogScrubber(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "botocore.parsers" and str(record.msg).startswith("Response body"):
+            record.msg, record.args = "Response body: (withheld by vendorguard: it can hold secrets)", None
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record that cannot format is not ours to fix
+            return True
+        clean = message
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            clean = clean.replace(secret, "(redacted)")
+        for pattern, replacement in _CREDENTIAL_PATTERNS:
+            clean = pattern.sub(replacement, clean)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_SCRUBBER = _LogScrubber()
+_SCRUBBER_LOCK = threading.Lock()
+
+
+def scrub_from_logs(*secrets: str | None) -> None:
+    """Keep these values (and any credential) out of botocore's log records, on every botocore,
+    boto3 and urllib3 logger that exists now — call again once more of botocore is loaded."""
+    with _SCRUBBER_LOCK:
+        _SCRUBBER.secrets.update(s for s in secrets if s and len(s) >= 4)
+        for name, logger in list(logging.root.manager.loggerDict.items()):
+            if isinstance(logger, logging.Logger) and name.split(".")[0] in _LOGGER_PREFIXES \
+                    and _SCRUBBER not in logger.filters:
+                logger.addFilter(_SCRUBBER)
+
+
+def _session_secrets(session: boto3.session.Session) -> tuple[str | None, str | None]:
+    try:
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    except BotoCoreError:
+        return None, None
+    return (frozen.secret_key, frozen.token) if frozen is not None else (None, None)
+
+
 def _credential_problem(where: str, exc: BaseException) -> InputError:
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return InputError(where, "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or use --profile)")
@@ -145,11 +209,14 @@ class AwsAccess:
             raise InputError(f"profile {profile}", str(exc)) from None
         self.home = region or self.base.region_name or "us-east-1"
         self._caller: AccountSession | None = None
+        scrub_from_logs(*_session_secrets(self.base))
 
     def _wrap(self, session: boto3.session.Session, where: str) -> AccountSession:
         probe = AccountSession(session, "", "aws", self.guard, self.endpoint_url, self.tuning)
         try:
-            identity = probe.client("sts", self.home).get_caller_identity()
+            sts = probe.client("sts", self.home)
+            scrub_from_logs()  # the first client has loaded the rest of botocore, and its loggers
+            identity = sts.get_caller_identity()
         except (BotoCoreError, ClientError) as exc:
             raise _credential_problem(where, exc) from None
         probe.account = identity["Account"]
@@ -168,11 +235,13 @@ class AwsAccess:
         params = {"RoleArn": role_arn, "RoleSessionName": "vendorguard-audit", "DurationSeconds": 3600}
         if external_id:
             params["ExternalId"] = external_id
+        scrub_from_logs(external_id)
         sts = self.caller().client("sts", self.home)
         try:
             creds = sts.assume_role(**params)["Credentials"]
         except (BotoCoreError, ClientError) as exc:
             raise _credential_problem(f"role {role_arn}", exc) from None
+        scrub_from_logs(creds["SecretAccessKey"], creds["SessionToken"])
         session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
                                         aws_secret_access_key=creds["SecretAccessKey"],
                                         aws_session_token=creds["SessionToken"])
