@@ -49,6 +49,20 @@ def contains_unknown(value: Any) -> bool:
     return False
 
 
+def has_unknown_value(value: Any) -> bool:
+    """True when UNKNOWN (not a withheld secret) appears anywhere in a value."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is UNKNOWN:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _is_null_or_empty_literal(node: dict[str, Any]) -> bool:
     return node["type"] == "literal" and node["value"] in (None, "")
 

@@ -18,7 +18,7 @@ import yaml
 from jmespath.exceptions import JMESPathError
 
 from .catalog import Rule, Selection
-from .condition import contains_unknown, is_false
+from .condition import contains_unknown, has_unknown_value, is_false
 from .functions import current_resource
 from .model import REDACTED, UNKNOWN, Gap, Inventory, Resource, Result, Status
 
@@ -92,10 +92,10 @@ def _reason(status: Status, evidence: dict[str, Any], resource: Resource | None,
     if note:
         return note
     if status is Status.UNKNOWN:
-        withheld = [p for p, v in evidence.items() if v == REDACTED]
-        if withheld and not any(contains_unknown(v) for v in evidence.values()):
+        unknown = [p for p, v in evidence.items() if has_unknown_value(v)]
+        withheld = [p for p, v in evidence.items() if contains_unknown(v) and p not in unknown]
+        if withheld and not unknown:
             return f"{', '.join(withheld)} is sensitive: withheld, so it cannot be judged"
-        unknown = [p for p, v in evidence.items() if contains_unknown(v)]
         why = (resource.unknown_reason if resource is not None else None) or "known only after apply"
         return f"{', '.join(unknown) or 'a value the rule (or its applicability) reads'} not known: {why}"
     shown = "; ".join(f"{p} = {_show(v)}" for p, v in evidence.items())

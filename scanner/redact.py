@@ -8,6 +8,7 @@ input did not mark it.
 """
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from importlib import resources
@@ -117,12 +118,43 @@ def _matches(node: Any, pattern: list[str], prefix: Path = ()) -> Iterator[Path]
 
 
 @cache
-def _table() -> tuple[dict[str, list[list[str]]], list[list[str]], re.Pattern[str]]:
+def _data() -> dict[str, Any]:
     text = resources.files("vendorguard.policies").joinpath("sensitive.yaml").read_text()
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
+@cache
+def _table() -> tuple[dict[str, list[list[str]]], list[list[str]], re.Pattern[str]]:
+    data = _data()
     attributes = {t: [p.split(".") for p in paths] for t, paths in data["attributes"].items()}
     maps = [p.split(".") for p in data["secret_maps"]]
     return attributes, maps, re.compile(data["secret_key_pattern"])
+
+
+def _withhold_condition_values(policy: Any) -> Any:
+    """The policy with the values of secret condition keys (sts:ExternalId) withheld."""
+    keys = {k.lower() for k in _data()["secret_condition_keys"]}
+    document = policy
+    if isinstance(policy, str):
+        try:
+            document = json.loads(policy)
+        except ValueError:
+            return policy
+    if not isinstance(document, dict):
+        return policy
+    changed = False
+    statements = document.get("Statement")
+    for statement in statements if isinstance(statements, list) else [statements]:
+        condition = statement.get("Condition") if isinstance(statement, dict) else None
+        for block in condition.values() if isinstance(condition, dict) else ():
+            if isinstance(block, dict):
+                for key in list(block):
+                    if key.lower() in keys:
+                        block[key] = REDACTED
+                        changed = True
+    # As JSON text either way: a withheld value inside an object would make every function that
+    # reads the policy UNKNOWN, while only the condition's value is hidden.
+    return json.dumps(document) if changed else policy
 
 
 @cache
@@ -155,6 +187,13 @@ def redact(resource_type: str, attributes: dict[str, Any], after_sensitive: Any 
             if isinstance(mapping, dict):
                 paths.extend(map_path + (k,) for k in mapping if secret_key.search(str(k)))
     done = []
+    for name in _data()["policy_attributes"]:
+        value = attributes.get(name)
+        if value is not None and value is not UNKNOWN and value != REDACTED:
+            withheld = _withhold_condition_values(value)
+            if withheld is not value:
+                attributes[name] = withheld
+                done.append(name)
     for path in paths:
         try:
             current = _get(attributes, path)
