@@ -396,3 +396,17 @@ def test_a_deeply_nested_policy_text_is_unknown_not_pass() -> None:
     assert verdicts and all(r.status.value != "PASS" for r in verdicts.values()), \
         {k: (r.status.value, r.reason) for k, r in verdicts.items()}
     assert any("nested too deeply" in r.reason for r in verdicts.values())
+
+
+def test_a_policy_too_deep_to_edit_that_names_an_external_id_is_withheld_whole() -> None:
+    """The ExternalId inside a trust policy is withheld by editing the parsed policy; one nested
+    past the parser cannot be edited, so a text that names the key is withheld whole."""
+    secret = "d41d8cd98f00b204e9800998ecf8427e"
+    deep = ('{"Statement":[{"Condition":{"StringEquals":{"sts:ExternalId":"' + secret + '"}},"X":'
+            + "[" * 5_000 + "]" * 5_000 + "}]}")
+    plan = plan_of({"type": "aws_iam_role", "name": "r", "values": {"assume_role_policy": deep}},
+                   account_id="111122223333")
+    inventory = read_plan("p.json", json.loads(json.dumps(plan)))
+    role = next(r for r in inventory.resources if r.address == "aws_iam_role.r")
+    assert secret not in json.dumps(role.attributes, default=str)
+    assert "assume_role_policy" in role.sensitive
