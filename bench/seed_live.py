@@ -1,5 +1,5 @@
-"""Seed a moto endpoint with a large vendor account (about `size` resources in three regions) for
-the live benchmark.  Roughly a third of everything is deliberately misconfigured."""
+"""Seed a moto endpoint with a large vendor account (about `size` resources spread over `regions`)
+for the live benchmark.  Roughly a third of everything is deliberately misconfigured."""
 from __future__ import annotations
 
 import json
@@ -16,11 +16,11 @@ PER_REGION = {"security_groups": 150, "volumes": 150, "kms_keys": 40, "log_group
 GLOBAL = {"buckets": 100, "roles": 100}
 
 
-def seed(endpoint: str, size: int = 2000) -> int:
-    scale = size / 2000
+def seed(endpoint: str, size: int = 2000, regions: list[str] = REGIONS) -> int:
+    scale = size / (sum(PER_REGION.values()) * len(regions) + sum(GLOBAL.values()))
     made = 0
 
-    def client(service: str, region: str = REGIONS[0]) -> Any:
+    def client(service: str, region: str = regions[0]) -> Any:
         return boto3.client(service, region_name=region, endpoint_url=endpoint)
 
     def many(n: float, make: Callable[[int], Any]) -> int:
@@ -29,7 +29,7 @@ def seed(endpoint: str, size: int = 2000) -> int:
             list(pool.map(make, range(count)))
         return count
 
-    for region in REGIONS:
+    for region in regions:
         ec2, kms, logs = client("ec2", region), client("kms", region), client("logs", region)
         sns, sqs, ddb, rds = client("sns", region), client("sqs", region), client("dynamodb", region), client("rds", region)
         vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]

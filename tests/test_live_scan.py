@@ -99,3 +99,38 @@ def test_every_declared_operation_is_a_configuration_read() -> None:
     from vendorguard.scanner.sources.aws.session import is_configuration_read
 
     assert all(is_configuration_read(op) for _, op in declared_operations())
+
+
+def _member_client(aws: Any, account_id: str, service: str) -> Any:
+    """A client acting inside a member account (moto keys the account off the assumed credentials)."""
+    import boto3
+
+    creds = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/VendorAudit",
+                                   RoleSessionName="seed")["Credentials"]
+    return boto3.client(service, region_name="us-east-1", endpoint_url=aws.endpoint,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"])
+
+
+def test_every_account_of_the_organization_is_scanned_through_the_role(aws: Any) -> None:
+    """--org lists the organization's active accounts and assumes --role-name in each; each
+    account's resources and account-scope controls are its own."""
+    org = aws("organizations")
+    org.create_organization(FeatureSet="ALL")
+    members = [org.create_account(AccountName=n, Email=f"{n}@example.com")["CreateAccountStatus"]["AccountId"]
+               for n in ("billing-prod", "billing-dev")]
+    _member_client(aws, members[0], "ec2").create_volume(AvailabilityZone="us-east-1a", Size=8, Encrypted=False)
+    _member_client(aws, members[1], "ec2").create_volume(AvailabilityZone="us-east-1a", Size=8, Encrypted=True)
+
+    report = scan(aws, org=True, role_name="VendorAudit")
+    volumes = {r.account: r.status for r in report.results if r.rule_id == "VG-EC2-001"}
+    assert volumes[members[0]] is Status.FAIL and volumes[members[1]] is Status.PASS
+    trails = {r.account for r in report.results if r.rule_id == "VG-CT-001"}
+    assert {ACCOUNT, *members} <= trails, "the management account and both members are judged"
+
+
+def test_accounts_need_a_role_name(aws: Any) -> None:
+    from vendorguard.scanner.errors import InputError
+
+    with pytest.raises(InputError, match="--role-name"):
+        scan(aws, accounts=["111122223333"])
