@@ -187,3 +187,23 @@ def test_provision_check_passes_and_deploying_without_the_pulumi_cli_is_one_line
     run = subprocess.run([sys.executable, "-m", "vendorguard.cli.main", "provision", "up", "--stack", "dev"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "Pulumi CLI is not installed" in run.stderr
+
+
+def test_a_report_to_a_pipe_or_device_is_written_into_it_not_renamed_over_it(risky_plan: Path, tmp_path: Path) -> None:
+    """`-o /dev/null` or `-o some.fifo`: the report goes through the special file; the write-then-
+    rename that keeps regular files whole would replace the device (as root, /dev/null itself)."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    done = vendorguard("scan", "plan", str(risky_plan), "--format", "json", "-o", str(fifo), "-q")
+    reader.join(timeout=30)
+    assert done.returncode == 1, done.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode), "the pipe was replaced by a regular file"
+    assert json.loads(received[0])["summary"]["by_status"]["FAIL"] > 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []

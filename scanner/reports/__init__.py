@@ -32,9 +32,15 @@ def render(document: dict[str, Any], fmt: str, **options: Any) -> str:
 
 
 def write_file(path: str | Path, text: str) -> None:
-    """Write the whole file or nothing: a failed scan never leaves half a report behind."""
+    """Write the whole file or nothing: a failed scan never leaves half a report behind.  A target
+    that is not a regular file (``/dev/null``, ``/dev/stdout``, a pipe) is written in place: a
+    rename over it would replace the device itself."""
     target = Path(path)
     try:
+        if target.exists() and not target.is_file() and not target.is_dir():
+            with open(target, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(text)
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
