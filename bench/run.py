@@ -35,24 +35,13 @@ CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900) -> dict[str, Any]:
-    """Wall time and peak RSS of one process (its own rusage, via wait4)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, **(env or {})})
-    deadline = start + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.005)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "code": os.waitstatus_to_exitcode(status),
-            "stderr": err[-300:]}
+    """Wall time and peak RSS of one process, taken by bench/child.py (see there for why)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        proc = subprocess.run([sys.executable, str(ROOT / "bench" / "child.py"), str(result), str(timeout), *cmd],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+        measured = json.loads(result.read_text())
+    return {**measured, "stderr": proc.stderr.decode(errors="replace")[-300:]}
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -108,11 +97,11 @@ def startup(reps: int) -> dict[str, Any]:
     return out
 
 
-def prowler_bin(allowed: bool) -> Path | None:
-    """Prowler in its own environment, installed on first use when allowed (and possible)."""
+def prowler_bin() -> Path | None:
+    """Prowler in its own environment, installed on first use (when possible)."""
     binary = PROWLER_VENV / "bin" / "prowler"
-    if binary.exists() or not allowed:
-        return binary if binary.exists() else None
+    if binary.exists():
+        return binary
     print("  installing Prowler into .venv-prowler (once)…", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(PROWLER_VENV)], check=True)
     done = subprocess.run([str(PROWLER_VENV / "bin" / "pip"), "install", "--quiet", "prowler"], capture_output=True,
@@ -146,7 +135,7 @@ def live(seed_size: int, regions: list[str], with_prowler: bool) -> dict[str, An
         print(f"  live ({made} resources, {len(regions)} regions): vendorguard {out['vendorguard']['wall']:.1f}s "
               f"{out['vendorguard']['rss_mb']:.0f} MB, {sum(calls.values())} API calls "
               f"({', '.join(f'{k} {v}' for k, v in sorted(calls.items(), key=lambda kv: -kv[1]))})", flush=True)
-        binary = prowler_bin(with_prowler)
+        binary = prowler_bin() if with_prowler else None
         if binary:
             with tempfile.TemporaryDirectory() as tmp:
                 run = measure([str(binary), "aws", "--compliance", "hipaa_aws", "-f", *regions, "-o", tmp,

@@ -29,15 +29,18 @@ def example_plans() -> list[tuple[str, bytes]]:
 
 @contextmanager
 def local_aws() -> Iterator[str]:
-    """A moto server on a free loopback port, with fake credentials in the environment."""
+    """A moto server on a free loopback port holding a clean account, with fake credentials in the
+    environment.  moto keeps its state per process, so a second server starts from a reset."""
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
         raise InputError("vendorguard demo", "needs moto: pip install 'vendorguard[demo]'") from None
     import logging
+    import urllib.request
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # An operation moto lacks is the scanner's UNKNOWN to report, not the server's traceback to print.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                                              "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")}
     os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_SESSION_TOKEN="demo",
@@ -48,6 +51,7 @@ def local_aws() -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     try:
+        urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")).read()
         yield f"http://{host}:{port}"
     finally:
         server.stop()
