@@ -131,7 +131,7 @@ def render(document: dict[str, Any], account: str | None = None, region: str | N
                                      include_unknown=include_unknown, include_resolved=include_resolved)
     for note in notes:
         log.warning("asff: %s", note)
-    return json_safe(json.dumps(findings, indent=2, ensure_ascii=False)) + "\n"
+    return json_safe(json.dumps(findings, indent=2)) + "\n"
 
 
 def build_findings(document: dict[str, Any], account: str | None = None, region: str | None = None,

@@ -10,9 +10,11 @@ from typing import Any
 
 from .escape import json_safe
 
+_RESULT_LINE = json.JSONEncoder(separators=(", ", ": "))  # built once, not per result
+
 
 def render(document: dict[str, Any]) -> str:
     head = {k: v for k, v in document.items() if k != "results"}
-    lines = [json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) for r in document["results"]]
-    body = json.dumps(head, ensure_ascii=False, indent=1)[:-2]  # reopen the object before its "}"
+    lines = list(map(_RESULT_LINE.encode, document["results"]))
+    body = json.dumps(head, indent=1)[:-2]  # reopen the object before its "}"
     return json_safe(body + ',\n "results": [\n  ' + ",\n  ".join(lines) + "\n ]\n}\n")

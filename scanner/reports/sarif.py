@@ -55,7 +55,7 @@ def fingerprint(rule_id: str, address: str) -> str:
 
 def render(document: dict[str, Any], location_uri: str | None = None,
            information_uri: str = INFORMATION_URI) -> str:
-    return json_safe(json.dumps(sarif_log(document, location_uri, information_uri), indent=2, ensure_ascii=False)) + "\n"
+    return json_safe(json.dumps(sarif_log(document, location_uri, information_uri), indent=2)) + "\n"
 
 
 def sarif_log(document: dict[str, Any], location_uri: str | None = None,

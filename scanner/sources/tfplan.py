@@ -166,11 +166,11 @@ class _PlanReader:
         attributes = after
         unknown_paths = mark_unknown(attributes, unknown)
         sensitive_paths = redact(rtype, attributes, sensitive)
-        config = self.config.resources.get((_module_config_path(module_address), f"{rtype}.{rname}"), {})
+        config_path = _module_config_path(module_address)
+        config = self.config.resources.get((config_path, f"{rtype}.{rname}"), {})
         region = attributes.get("region")
         if not isinstance(region, str):
-            region = self._provider_attribute(config.get("provider_config_key"),
-                                              _module_config_path(module_address), "region")
+            region = self._provider_attribute(config.get("provider_config_key"), config_path, "region")
         resource = Resource(
             address=str(rc.get("address") or f"{rtype}.{rname}"),
             type=rtype,
