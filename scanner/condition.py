@@ -13,7 +13,7 @@ Compiling the AST to closures (instead of walking it per resource) keeps evaluat
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import jmespath
 from jmespath import exceptions as jp_exceptions
@@ -246,40 +246,25 @@ class Compiler:
         return not_
 
     def _node_projection(self, node: dict[str, Any]) -> Compiled:
+        return self._project(node, list, lambda items: items)
+
+    def _node_value_projection(self, node: dict[str, Any]) -> Compiled:
+        return self._project(node, dict, dict.values)
+
+    def _project(self, node: dict[str, Any], container: type, members: Callable[[Any], Iterable[Any]]) -> Compiled:
+        """A projection (`[*]` over a list's items, `*` over an object's values): UNKNOWN when the
+        container is, null when the value is no such container, and nulls left out (JMESPath)."""
         base, each = (self._node(child) for child in node["children"])
 
-        def projection(value: Any) -> Any:
+        def project(value: Any) -> Any:
             items = base(value)
             if items is UNKNOWN:
                 return UNKNOWN
-            if not isinstance(items, list):
+            if not isinstance(items, container):
                 return None
-            out = []
-            for item in items:
-                got = each(item)
-                if got is not None:
-                    out.append(got)
-            return out
+            return [got for got in map(each, members(items)) if got is not None]
 
-        return projection
-
-    def _node_value_projection(self, node: dict[str, Any]) -> Compiled:
-        base, each = (self._node(child) for child in node["children"])
-
-        def value_projection(value: Any) -> Any:
-            mapping = base(value)
-            if mapping is UNKNOWN:
-                return UNKNOWN
-            if not isinstance(mapping, dict):
-                return None
-            out = []
-            for item in mapping.values():
-                got = each(item)
-                if got is not None:
-                    out.append(got)
-            return out
-
-        return value_projection
+        return project
 
     def _node_filter_projection(self, node: dict[str, Any]) -> Compiled:
         base, each, predicate = (self._node(child) for child in node["children"])

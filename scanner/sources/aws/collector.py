@@ -203,7 +203,8 @@ class Collector:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Collector.registry.append(cls)
+        if "types" in cls.__dict__:  # a base that only shares code declares no types of its own
+            Collector.registry.append(cls)
 
     def collect(self, ctx: Ctx) -> None:  # pragma: no cover - every subclass overrides
         raise NotImplementedError

@@ -8,7 +8,7 @@ emitted here.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ....model import UNKNOWN
 from ..collector import Collector, Ctx, Reads, tags
@@ -111,68 +111,58 @@ class DbClusters(Collector):
             })
 
 
-class DbSnapshots(Collector):
-    """Manual DB snapshots (automated ones cannot be shared); ``public`` when ``restore`` has ``all``."""
+class _Snapshots(Collector):
+    """Manual snapshots (automated ones cannot be shared); ``public`` when ``restore`` has ``all``.
+    Instance and cluster snapshots are read alike, through the API's ``DB``/``DBCluster`` names."""
 
+    service = "rds"
+    api: ClassVar[str]  # the API's name for the kind: DescribeDBSnapshots, DescribeDBClusterSnapshots
+    prefix: ClassVar[str]  # Terraform's: db_snapshot_identifier, db_cluster_snapshot_identifier
+    arn_kind: ClassVar[str]
+    parent: ClassVar[tuple[str, str]]  # (attribute, API key) of what the snapshot is of
+    encrypted: ClassVar[tuple[str, str]]
+
+    def collect(self, ctx: Ctx) -> None:
+        snapshots = ctx.paginate("rds", f"Describe{self.api}Snapshots", f"{self.api}Snapshots", SnapshotType="manual")
+        ctx.each([s for s in snapshots if _is_rds(s.get("Engine"))], lambda s: self._snapshot(ctx, s))
+
+    def _snapshot(self, ctx: Ctx, snap: dict[str, Any]) -> None:
+        api = self.api
+        name = snap[f"{api}SnapshotIdentifier"]
+        reads = ctx.reads("rds")
+        shared = _shared(reads.get(
+            f"Describe{api}SnapshotAttributes",
+            lambda r: r.get(f"{api}SnapshotAttributesResult", {}).get(f"{api}SnapshotAttributes") or [],
+            **{f"{api}SnapshotIdentifier": name}))
+        arn = snap.get(f"{api}SnapshotArn") or ctx.arn("rds", f"{self.arn_kind}:{name}")
+        ctx.emit(self.types[0], arn, {
+            f"{self.prefix}_snapshot_identifier": name,
+            f"{self.prefix}_snapshot_arn": arn,
+            self.parent[0]: snap.get(self.parent[1]),
+            "engine": snap.get("Engine"),
+            "snapshot_type": snap.get("SnapshotType"),
+            self.encrypted[0]: snap.get(self.encrypted[1]),
+            "kms_key_id": snap.get("KmsKeyId"),
+            "shared_accounts": shared,
+            "public": shared if shared is UNKNOWN else "all" in shared,
+            "tags": tags(snap.get("TagList")),
+        }, reads)
+
+
+class DbSnapshots(_Snapshots):
     types = ("aws_db_snapshot",)
-    service = "rds"
     operations = (("rds", "DescribeDBSnapshots"), ("rds", "DescribeDBSnapshotAttributes"))
-
-    def collect(self, ctx: Ctx) -> None:
-        snapshots = ctx.paginate("rds", "DescribeDBSnapshots", "DBSnapshots", SnapshotType="manual")
-        ctx.each([s for s in snapshots if _is_rds(s.get("Engine"))], lambda s: self._snapshot(ctx, s))
-
-    def _snapshot(self, ctx: Ctx, snap: dict[str, Any]) -> None:
-        name = snap["DBSnapshotIdentifier"]
-        reads = ctx.reads("rds")
-        shared = _shared(reads.get(
-            "DescribeDBSnapshotAttributes",
-            lambda r: r.get("DBSnapshotAttributesResult", {}).get("DBSnapshotAttributes") or [],
-            DBSnapshotIdentifier=name))
-        arn = snap.get("DBSnapshotArn") or ctx.arn("rds", f"snapshot:{name}")
-        ctx.emit("aws_db_snapshot", arn, {
-            "db_snapshot_identifier": name,
-            "db_snapshot_arn": arn,
-            "db_instance_identifier": snap.get("DBInstanceIdentifier"),
-            "engine": snap.get("Engine"),
-            "snapshot_type": snap.get("SnapshotType"),
-            "encrypted": snap.get("Encrypted"),
-            "kms_key_id": snap.get("KmsKeyId"),
-            "shared_accounts": shared,
-            "public": shared if shared is UNKNOWN else "all" in shared,
-            "tags": tags(snap.get("TagList")),
-        }, reads)
+    api, prefix, arn_kind = "DB", "db", "snapshot"
+    parent = ("db_instance_identifier", "DBInstanceIdentifier")
+    encrypted = ("encrypted", "Encrypted")
 
 
-class DbClusterSnapshots(Collector):
+class DbClusterSnapshots(_Snapshots):
     types = ("aws_db_cluster_snapshot",)
-    service = "rds"
     operations = (("rds", "DescribeDBClusterSnapshots"), ("rds", "DescribeDBClusterSnapshotAttributes"))
-
-    def collect(self, ctx: Ctx) -> None:
-        snapshots = ctx.paginate("rds", "DescribeDBClusterSnapshots", "DBClusterSnapshots", SnapshotType="manual")
-        ctx.each([s for s in snapshots if _is_rds(s.get("Engine"))], lambda s: self._snapshot(ctx, s))
-
-    def _snapshot(self, ctx: Ctx, snap: dict[str, Any]) -> None:
-        name = snap["DBClusterSnapshotIdentifier"]
-        reads = ctx.reads("rds")
-        shared = _shared(reads.get(
-            "DescribeDBClusterSnapshotAttributes",
-            lambda r: r.get("DBClusterSnapshotAttributesResult", {}).get("DBClusterSnapshotAttributes") or [],
-            DBClusterSnapshotIdentifier=name))
-        arn = snap.get("DBClusterSnapshotArn") or ctx.arn("rds", f"cluster-snapshot:{name}")
-        ctx.emit("aws_db_cluster_snapshot", arn, {
-            "db_cluster_snapshot_identifier": name,
-            "db_cluster_snapshot_arn": arn,
-            "db_cluster_identifier": snap.get("DBClusterIdentifier"),
-            "engine": snap.get("Engine"),
-            "snapshot_type": snap.get("SnapshotType"),
-            "storage_encrypted": snap.get("StorageEncrypted"),
-            "kms_key_id": snap.get("KmsKeyId"),
-            "shared_accounts": shared,
-            "public": shared if shared is UNKNOWN else "all" in shared,
-            "tags": tags(snap.get("TagList")),
-        }, reads)
+    api, prefix, arn_kind = "DBCluster", "db_cluster", "cluster-snapshot"
+    parent = ("db_cluster_identifier", "DBClusterIdentifier")
+    encrypted = ("storage_encrypted", "StorageEncrypted")
 
 
 def tls_parameters(reads: Reads, operation: str, **params: Any) -> Any:
@@ -201,41 +191,37 @@ def tls_parameters(reads: Reads, operation: str, **params: Any) -> Any:
             return found
 
 
-class DbParameterGroups(Collector):
+class _ParameterGroups(Collector):
+    """Parameter groups with their transport-security parameters; instance and cluster groups are
+    read alike, through the API's ``DB``/``DBCluster`` names."""
+
+    service = "rds"
+    api: ClassVar[str]
+    arn_kind: ClassVar[str]
+
+    def collect(self, ctx: Ctx) -> None:
+        groups = ctx.paginate("rds", f"Describe{self.api}ParameterGroups", f"{self.api}ParameterGroups")
+        ctx.each([g for g in groups if _is_rds(g.get("DBParameterGroupFamily"))], lambda g: self._group(ctx, g))
+
+    def _group(self, ctx: Ctx, group: dict[str, Any]) -> None:
+        name = group[f"{self.api}ParameterGroupName"]
+        reads = ctx.reads("rds")
+        arn = group.get(f"{self.api}ParameterGroupArn") or ctx.arn("rds", f"{self.arn_kind}:{name}")
+        ctx.emit(self.types[0], arn, {
+            "name": name, "arn": arn, "family": group.get("DBParameterGroupFamily"),
+            "description": group.get("Description"),
+            "parameter": tls_parameters(reads, f"Describe{self.api}Parameters",
+                                        **{f"{self.api}ParameterGroupName": name}),
+        }, reads)
+
+
+class DbParameterGroups(_ParameterGroups):
     types = ("aws_db_parameter_group",)
-    service = "rds"
     operations = (("rds", "DescribeDBParameterGroups"), ("rds", "DescribeDBParameters"))
-
-    def collect(self, ctx: Ctx) -> None:
-        groups = ctx.paginate("rds", "DescribeDBParameterGroups", "DBParameterGroups")
-        ctx.each([g for g in groups if _is_rds(g.get("DBParameterGroupFamily"))], lambda g: self._group(ctx, g))
-
-    def _group(self, ctx: Ctx, group: dict[str, Any]) -> None:
-        name = group["DBParameterGroupName"]
-        reads = ctx.reads("rds")
-        arn = group.get("DBParameterGroupArn") or ctx.arn("rds", f"pg:{name}")
-        ctx.emit("aws_db_parameter_group", arn, {
-            "name": name, "arn": arn, "family": group.get("DBParameterGroupFamily"),
-            "description": group.get("Description"),
-            "parameter": tls_parameters(reads, "DescribeDBParameters", DBParameterGroupName=name),
-        }, reads)
+    api, arn_kind = "DB", "pg"
 
 
-class DbClusterParameterGroups(Collector):
+class DbClusterParameterGroups(_ParameterGroups):
     types = ("aws_rds_cluster_parameter_group",)
-    service = "rds"
     operations = (("rds", "DescribeDBClusterParameterGroups"), ("rds", "DescribeDBClusterParameters"))
-
-    def collect(self, ctx: Ctx) -> None:
-        groups = ctx.paginate("rds", "DescribeDBClusterParameterGroups", "DBClusterParameterGroups")
-        ctx.each([g for g in groups if _is_rds(g.get("DBParameterGroupFamily"))], lambda g: self._group(ctx, g))
-
-    def _group(self, ctx: Ctx, group: dict[str, Any]) -> None:
-        name = group["DBClusterParameterGroupName"]
-        reads = ctx.reads("rds")
-        arn = group.get("DBClusterParameterGroupArn") or ctx.arn("rds", f"cluster-pg:{name}")
-        ctx.emit("aws_rds_cluster_parameter_group", arn, {
-            "name": name, "arn": arn, "family": group.get("DBParameterGroupFamily"),
-            "description": group.get("Description"),
-            "parameter": tls_parameters(reads, "DescribeDBClusterParameters", DBClusterParameterGroupName=name),
-        }, reads)
+    api, arn_kind = "DBCluster", "cluster-pg"
