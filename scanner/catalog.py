@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from .condition import Compiled, Compiler, ConditionError, field_paths
+from .condition import Compiled, Compiler, ConditionError, field_paths, functions_called
 from .errors import InputError
 from .functions import UNKNOWN_AWARE, VendorguardFunctions
 
@@ -42,6 +42,8 @@ class Rule:
     condition_text: str
     applies_if_text: str | None
     evidence_paths: tuple[str, ...]
+    #: The rule calls own_account(): where the source does not say the account, it is undecided.
+    reads_account: bool
     rationale: str
     remediation: dict[str, str]
     references: dict[str, list[str]]
@@ -180,6 +182,7 @@ def _build_rule(name: str, raw: dict[str, Any]) -> Rule:
     rule_id = raw["id"]
     condition = _compile(name, rule_id, "condition", raw["condition"])
     applies_if = raw.get("applies_if")
+    applicability = _compile(name, rule_id, "applies_if", applies_if) if applies_if else None
     evidence_paths = tuple(raw.get("evidence") or field_paths(raw["condition"]))
     return Rule(
         id=rule_id,
@@ -192,12 +195,13 @@ def _build_rule(name: str, raw: dict[str, Any]) -> Rule:
         condition_text=raw["condition"],
         applies_if_text=applies_if,
         evidence_paths=evidence_paths,
+        reads_account=any("own_account" in functions_called(e) for e in (raw["condition"], applies_if) if e),
         rationale=raw["rationale"],
         remediation=raw["remediation"],
         references=raw["references"],
         origin=name,
         condition=condition,
-        applies_if=_compile(name, rule_id, "applies_if", applies_if) if applies_if else None,
+        applies_if=applicability,
         evidence=tuple(_compile(name, rule_id, "evidence", p) for p in evidence_paths),
     )
 

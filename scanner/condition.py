@@ -402,3 +402,15 @@ def field_paths(expression: str) -> list[str]:
 
     walk(jmespath.compile(expression).parsed, True)
     return paths
+
+
+def functions_called(expression: str) -> set[str]:
+    """The names of the functions an expression calls (anywhere in it)."""
+    names: set[str] = set()
+    stack = [jmespath.compile(expression).parsed]
+    while stack:
+        node = stack.pop()
+        if node.get("type") == "function_expression":
+            names.add(node["value"])
+        stack.extend(child for child in node.get("children", []) if isinstance(child, dict))
+    return names

@@ -100,7 +100,7 @@ def _verdict(rule: Rule, attributes: dict[str, Any]) -> tuple[Status, str | None
     return (Status.FAIL if is_false(outcome) else Status.PASS), None
 
 
-def _reason(status: Status, evidence: dict[str, Any], resource: Resource | None, note: str | None) -> str:
+def _reason(rule: Rule, status: Status, evidence: dict[str, Any], resource: Resource | None, note: str | None) -> str:
     if note:
         return note
     if status is Status.UNKNOWN:
@@ -108,6 +108,9 @@ def _reason(status: Status, evidence: dict[str, Any], resource: Resource | None,
         withheld = [p for p, v in evidence.items() if contains_unknown(v) and p not in unknown]
         if withheld and not unknown:
             return f"{', '.join(withheld)} is sensitive: withheld, so it cannot be judged"
+        if not unknown and rule.reads_account and resource is not None and resource.account is None:
+            return ("the account this resource belongs to is not known, so whether an account it names "
+                    "is another one cannot be told (for a plan or stack: --account-id)")
         why = (resource.unknown_reason if resource is not None else None) or "known only after apply"
         return f"{', '.join(unknown) or 'a value the rule (or its applicability) reads'} not known: {why}"
     shown = "; ".join(f"{p} = {_show(v)}" for p, v in evidence.items())
@@ -158,7 +161,7 @@ class Engine:
     def _on_resource(self, rule: Rule, resource: Resource, inventory: Inventory) -> Result:
         status, note = _verdict(rule, resource.attributes)
         evidence = _evidence(rule, resource.attributes)
-        return self._result(rule, status, _reason(status, evidence, resource, note), resource.address,
+        return self._result(rule, status, _reason(rule, status, evidence, resource, note), resource.address,
                             resource.type, inventory, resource, evidence)
 
     def run(self, inventory: Inventory) -> list[Result]:
@@ -211,7 +214,7 @@ class Engine:
             if passing:
                 resource, status, evidence = passing[0]
                 yield self._result(rule, Status.PASS, f"{resource.address}: " + _reason(
-                    Status.PASS, evidence, resource, None), address, rule.resource_types[0],
+                    rule, Status.PASS, evidence, resource, None), address, rule.resource_types[0],
                     inventory, account=account, region=region, evidence=evidence)
                 continue
             gap = gaps.get(key) or gaps.get((account, None))
@@ -223,10 +226,10 @@ class Engine:
             if undecided:
                 resource, status, evidence = undecided[0]
                 yield self._result(rule, Status.UNKNOWN, f"{resource.address}: " + _reason(
-                    Status.UNKNOWN, evidence, resource, None), address, rule.resource_types[0],
+                    rule, Status.UNKNOWN, evidence, resource, None), address, rule.resource_types[0],
                     inventory, account=account, region=region, evidence=evidence)
             elif seen:
-                shown = "; ".join(f"{r.address}: {_reason(s, e, r, None)}" for r, s, e in seen[:3])
+                shown = "; ".join(f"{r.address}: {_reason(rule, s, e, r, None)}" for r, s, e in seen[:3])
                 decided = inventory.complete or set(rule.resource_types) <= singleton_types()
                 status = Status.FAIL if decided else Status.UNKNOWN
                 why = "none satisfies the rule" if decided else \

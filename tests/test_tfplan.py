@@ -208,3 +208,18 @@ def test_lone_surrogates_become_replacement_characters() -> None:
     volume = read_plan("p.json", parse_json("p.json", text.encode())).resources[0]
     assert volume.attributes["tags"]["Name"] == "\ufffdx"
     volume.attributes["tags"]["Name"].encode("utf-8")
+
+
+def test_a_trust_to_an_account_is_unknown_until_the_plans_own_account_is_known() -> None:
+    """Whether 444455556666 is another account depends on which account the plan deploys to: the
+    reason says so (and how to settle it) rather than blaming a value known only after apply."""
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}]})
+    role = {"type": "aws_iam_role", "name": "partner", "values": {"assume_role_policy": trust}}
+    [undecided] = scan_plan_document(plan_of(role), ["VG-TPA-001"])
+    assert undecided.status is Status.UNKNOWN
+    assert "account this resource belongs to is not known" in undecided.reason and "--account-id" in undecided.reason
+    [failed] = scan_plan_document(plan_of(role), ["VG-TPA-001"], account="111122223333")
+    assert failed.status is Status.FAIL
+    [passed] = scan_plan_document(plan_of(role), ["VG-TPA-001"], account="444455556666")
+    assert passed.status is Status.PASS
