@@ -50,6 +50,19 @@ def run_engine(inventory: Inventory, rule_ids: list[str] | None = None) -> list[
     return Engine(selection).run(inventory)
 
 
+def show_figures(request: pytest.FixtureRequest, lines: list[str]) -> None:
+    """Print a suite's figures past pytest's capture: they are the point of the run, even under -q."""
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+    if capture is None or terminal is None:
+        print("\n".join(lines))
+        return
+    with capture.global_and_fixture_disabled():
+        terminal.write_line("")
+        for line in lines:
+            terminal.write_line(line)
+
+
 def plan_of(*resources: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     return build_plan(list(resources), **kwargs)
 

@@ -38,7 +38,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, plan_of
+from conftest import FIXTURES, plan_of, show_figures
 from vendorguard.scanner import demo as demo_package
 from vendorguard.scanner.catalog import Selection, load_catalog, select, shipped_files
 from vendorguard.scanner.errors import InputError
@@ -86,20 +86,7 @@ def report_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     lines += [f"  {key}: {TALLY[key]}" for key in sorted(TALLY)]
     lines += [f"  slowest in-process case: {max(SLOWEST)[0]:.2f} s ({max(SLOWEST)[1]})"]
     lines += [f"  crash ({n} examples): {c}" for c, n in CRASHES.most_common(20)]
-    show(request, lines)
-
-
-def show(request: pytest.FixtureRequest, lines: list[str]) -> None:
-    """Print past pytest's capture (the figures are the point of the run, even under -q)."""
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
-    if capture is None or terminal is None:
-        print("\n".join(lines))
-        return
-    with capture.global_and_fixture_disabled():
-        terminal.write_line("")
-        for line in lines:
-            terminal.write_line(line)
+    show_figures(request, lines)
 
 
 class Hang(BaseException):

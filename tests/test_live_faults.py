@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from conftest import show_figures
 from faultproxy import Fault, FaultProxy
 from vendorguard.scanner.model import Status
 from vendorguard.scanner.scan import scan_aws
@@ -84,7 +85,7 @@ def rules_pack(tmp_path: Path, rule_ids: list[str]) -> str:
     return str(path)
 
 
-def test_faults_never_produce_a_false_pass(proxy: FaultProxy, tmp_path: Path) -> None:
+def test_faults_never_produce_a_false_pass(proxy: FaultProxy, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     target = Target(endpoint_url=proxy.url, regions=["us-east-1"])
     tried, false_passes = 0, []
     for label, service, operation, match, rule_ids in OPERATIONS:
@@ -105,7 +106,7 @@ def test_faults_never_produce_a_false_pass(proxy: FaultProxy, tmp_path: Path) ->
             # what was not read is named, with the call and the error
             assert any(operation_name(label) in reason for reason in unreadable(report)), (label, kind)
     proxy.faults = []
-    print(f"\nfaults x operations tried: {tried}; false PASS: {len(false_passes)}")
+    show_figures(request, [f"faults x operations tried: {tried}; false PASS: {len(false_passes)}"])
     assert not false_passes
 
 
@@ -122,11 +123,11 @@ def test_throttling_that_recovers_changes_nothing(proxy: FaultProxy) -> None:
     assert all(f.fired == 1 for f in proxy.faults)
 
 
-def test_every_call_that_reached_the_server_was_a_read(proxy: FaultProxy) -> None:
+def test_every_call_that_reached_the_server_was_a_read(proxy: FaultProxy, request: pytest.FixtureRequest) -> None:
     scan_aws(Target(endpoint_url=proxy.url, regions=["us-east-1", "eu-west-1"]), [], tuning=STEADY)
     operations = {(r.service, r.resolve()) for r in proxy.seen}
     unresolved = {(r.service, r.method, r.path) for r in proxy.seen if r.resolve() is None}
     assert not unresolved, unresolved
     writes = {op for op in operations if not op[1].startswith(("Describe", "List", "Get", "BatchGet"))}
     assert not writes, writes
-    print(f"\n{len(proxy.seen)} requests, {len(operations)} distinct operations, all reads")
+    show_figures(request, [f"read-only: {len(proxy.seen)} requests, {len(operations)} distinct operations, all reads"])

@@ -18,12 +18,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from conftest import FIXTURES, plan_of
+from conftest import FIXTURES, plan_of, show_figures
 from vendorguard.scanner.catalog import load_catalog, select
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.reports import FORMATS, render
@@ -42,47 +43,24 @@ FIGURES: list[str] = []
 @pytest.fixture(scope="module", autouse=True)
 def print_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
-    if capture is None or terminal is None:
-        print("\n".join(FIGURES))
-        return
-    with capture.global_and_fixture_disabled():
-        terminal.write_line("")
-        for line in FIGURES:
-            terminal.write_line(line)
+    show_figures(request, FIGURES)
 
 
 # -- running the CLI and measuring it ------------------------------------------------------------------
-#: Runs the CLI and reports its exit code and peak RSS (os.wait4).  A small launcher process does
-#: it: Linux carries the RSS high-water mark of the process that forks across exec, so a child
-#: forked from this (large) pytest process would report pytest's own peak as its floor.
-LAUNCHER = """
-import json, os, subprocess, sys, time
-timeout = float(sys.argv[1])
-started = time.perf_counter()
-proc = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
-while True:
-    pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-    if pid:
-        break
-    if time.perf_counter() - started > timeout:
-        proc.kill()
-        pid, status, usage = os.wait4(proc.pid, 0)
-        break
-    time.sleep(0.02)
-print(json.dumps({"code": os.waitstatus_to_exitcode(status), "wall": time.perf_counter() - started,
-                  "rss_mb": usage.ru_maxrss / 1024, "timed_out": time.perf_counter() - started > timeout}))
-"""
+#: The benchmark's launcher reports a run's exit code, wall time and peak RSS (see there for why a
+#: run cannot be measured straight from this large pytest process).
+CHILD = Path(__file__).resolve().parents[1] / "bench" / "child.py"
 
 
 def measured(*args: str, stdin: bytes | None = None, timeout: float = 300) -> tuple[int, str, float, float]:
     """(exit code, stderr, wall seconds, peak RSS in MB) of one CLI run."""
-    run = subprocess.run([sys.executable, "-c", LAUNCHER, str(timeout), sys.executable, "-m", "vendorguard.cli.main",
-                          *args], input=stdin or b"", capture_output=True, timeout=timeout + 60,
-                         env={**os.environ, "VENDORGUARD_DEBUG": ""})
-    outcome = json.loads(run.stdout)
-    if outcome["timed_out"]:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "run.json"
+        run = subprocess.run([sys.executable, str(CHILD), str(result), str(timeout), sys.executable, "-m",
+                              "vendorguard.cli.main", *args], input=stdin or b"", stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, timeout=timeout + 60, env={**os.environ, "VENDORGUARD_DEBUG": ""})
+        outcome = json.loads(result.read_text())
+    if outcome["wall"] >= timeout:
         pytest.fail(f"vendorguard {' '.join(args)[:200]}: no answer within {timeout} s")
     return outcome["code"], run.stderr.decode("utf-8", "replace"), outcome["wall"], outcome["rss_mb"]
 

@@ -40,7 +40,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import FIXTURES, plan_of
+from conftest import FIXTURES, plan_of, show_figures
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.model import Status
 from vendorguard.scanner.reports import FORMATS, render
@@ -77,17 +77,8 @@ def print_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     sources = sorted({k.split(":")[0] for k in PLANTED})
     per_source = ", ".join(f"{sum(k.startswith(src + ':') for k in PLANTED)} in {src}" for src in sources)
-    line = f"secrets: {len(PLANTED)} planted ({per_source}), {len(set(LEAKS))} leaked"
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
-    if capture is None or terminal is None:
-        print(line)
-        return
-    with capture.global_and_fixture_disabled():
-        terminal.write_line("")
-        terminal.write_line(line)
-        for kind in sorted(set(LEAKS)):
-            terminal.write_line(f"  leaked: {kind}")
+    show_figures(request, [f"secrets: {len(PLANTED)} planted ({per_source}), {len(set(LEAKS))} leaked"]
+                 + [f"  leaked: {kind}" for kind in sorted(set(LEAKS))])
 
 
 @pytest.fixture

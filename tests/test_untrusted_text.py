@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from conftest import plan_of
+from conftest import plan_of, show_figures
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.reports import FORMATS, render
 from vendorguard.scanner.reports import html as html_report
@@ -80,15 +80,7 @@ def print_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     lines = [f"untrusted text: {len(PAYLOADS)} payloads x {len(FORMATS)} formats x 2 sources = "
              f"{TALLY['tried']} renderings tried, {TALLY['active']} rendered active"] + [f"  {a}" for a in ACTIVE]
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
-    if capture is None or terminal is None:
-        print("\n".join(lines))
-        return
-    with capture.global_and_fixture_disabled():
-        terminal.write_line("")
-        for line in lines:
-            terminal.write_line(line)
+    show_figures(request, lines)
 
 
 # -- documents carrying one payload everywhere untrusted text goes -----------------------------------------
