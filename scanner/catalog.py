@@ -21,7 +21,7 @@ import yaml
 
 from .condition import Compiled, Compiler, ConditionError, field_paths, functions_called
 from .errors import InputError
-from .functions import UNKNOWN_AWARE, VendorguardFunctions
+from .functions import CONTEXT_FUNCTIONS, UNKNOWN_AWARE, VendorguardFunctions
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -95,7 +95,7 @@ class Selection:
 
 @cache
 def compiler() -> Compiler:
-    return Compiler(VendorguardFunctions(), UNKNOWN_AWARE)
+    return Compiler(VendorguardFunctions(), UNKNOWN_AWARE, CONTEXT_FUNCTIONS)
 
 
 @cache

@@ -9,10 +9,13 @@ a filter whose predicate is UNKNOWN for some element makes the filtered list UNK
 maps truthy → PASS, falsy → FAIL, UNKNOWN → UNKNOWN.
 
 Compiling the AST to closures (instead of walking it per resource) keeps evaluation cheap: a
-10,000-resource plan runs tens of thousands of conditions.
+10,000-resource plan runs tens of thousands of conditions.  Each closure takes the value and the
+`EvalContext` of the resource under evaluation, and hands the context to its children, so the
+functions that answer about the resource itself (``own_account()``) read it from their argument.
 """
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any, Callable, Iterable
 
 import jmespath
@@ -20,9 +23,11 @@ from jmespath import exceptions as jp_exceptions
 from jmespath import visitor as _jp_visitor
 from jmespath.visitor import _equals, _is_actual_number, _is_comparable
 
+from .context import EvalContext
 from .model import REDACTED, UNKNOWN
 
-Compiled = Callable[[Any], Any]
+#: A compiled condition: (value, context of the resource being evaluated) -> value.
+Compiled = Callable[[Any, EvalContext], Any]
 
 
 class ConditionError(ValueError):
@@ -69,24 +74,30 @@ def _is_null_or_empty_literal(node: dict[str, Any]) -> bool:
 
 class _Expression(_jp_visitor._Expression):
     """An ``&expr`` argument: jmespath's functions call ``.visit(expression, value)`` on it (and
-    type-check it by its class name, hence the name)."""
+    type-check it by its class name, hence the name).  That call has no room for the context, so
+    each evaluation builds one holding the context it runs in."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: Compiled, ctx: EvalContext) -> None:
         super().__init__(None, None)
         self._compiled = compiled
+        self._ctx = ctx
 
     def visit(self, node: Any, value: Any) -> Any:
-        return self._compiled(value)
+        return self._compiled(value, self._ctx)
 
 
 class Compiler:
     """Turns JMESPath text into a closure, given the function table to call into."""
 
-    def __init__(self, functions: Any, unknown_aware: frozenset[str] = frozenset()) -> None:
+    def __init__(self, functions: Any, unknown_aware: frozenset[str] = frozenset(),
+                 context_functions: frozenset[str] = frozenset()) -> None:
         #: A jmespath Functions instance (built-ins plus our named domain functions).
         self.functions = functions
         #: Functions that decide for themselves what UNKNOWN arguments mean.
         self.unknown_aware = unknown_aware
+        #: Functions that answer from the evaluation context alone: called with it, and no
+        #: JMESPath arguments.
+        self.context_functions = context_functions
 
     def compile(self, expression: str) -> Compiled:
         try:
@@ -95,7 +106,7 @@ class Compiler:
             raise ConditionError(str(exc).replace("\n", " ")) from None
         return self._node(ast)
 
-    # Each _node_* returns a closure value -> value.
+    # Each _node_* returns a closure (value, ctx) -> value that passes ctx to its children.
     def _node(self, node: dict[str, Any]) -> Compiled:
         method = getattr(self, "_node_" + node["type"], None)
         if method is None:  # pragma: no cover - the parser only emits known types
@@ -105,7 +116,7 @@ class Compiler:
     def _node_field(self, node: dict[str, Any]) -> Compiled:
         key = node["value"]
 
-        def field(value: Any) -> Any:
+        def field(value: Any, ctx: EvalContext) -> Any:
             if value is UNKNOWN:
                 return UNKNOWN
             if isinstance(value, dict):
@@ -117,9 +128,9 @@ class Compiler:
     def _chain(self, node: dict[str, Any]) -> Compiled:
         steps = [self._node(child) for child in node["children"]]
 
-        def chain(value: Any) -> Any:
+        def chain(value: Any, ctx: EvalContext) -> Any:
             for step in steps:
-                value = step(value)
+                value = step(value, ctx)
             return value
 
         return chain
@@ -131,7 +142,7 @@ class Compiler:
     def _node_index(self, node: dict[str, Any]) -> Compiled:
         index = node["value"]
 
-        def index_(value: Any) -> Any:
+        def index_(value: Any, ctx: EvalContext) -> Any:
             if value is UNKNOWN:
                 return UNKNOWN
             if not isinstance(value, list):
@@ -146,7 +157,7 @@ class Compiler:
     def _node_slice(self, node: dict[str, Any]) -> Compiled:
         window = slice(*node["children"])
 
-        def slice_(value: Any) -> Any:
+        def slice_(value: Any, ctx: EvalContext) -> Any:
             if value is UNKNOWN:
                 return UNKNOWN
             return value[window] if isinstance(value, list) else None
@@ -154,13 +165,13 @@ class Compiler:
         return slice_
 
     def _node_current(self, node: dict[str, Any]) -> Compiled:
-        return lambda value: value
+        return lambda value, ctx: value
 
     _node_identity = _node_current
 
     def _node_literal(self, node: dict[str, Any]) -> Compiled:
         literal = node["value"]
-        return lambda value: literal
+        return lambda value, ctx: literal
 
     def _node_comparator(self, node: dict[str, Any]) -> Compiled:
         left, right = (self._node(child) for child in node["children"])
@@ -173,8 +184,8 @@ class Compiler:
             # one cannot be judged.
             presence_check = _is_null_or_empty_literal(node["children"][1])
 
-            def equality(value: Any) -> Any:
-                a, b = left(value), right(value)
+            def equality(value: Any, ctx: EvalContext) -> Any:
+                a, b = left(value, ctx), right(value, ctx)
                 if a is UNKNOWN or (not presence_check and contains_unknown(a)) or (
                         not right_is_literal and contains_unknown(b)):
                     return UNKNOWN
@@ -189,8 +200,8 @@ class Compiler:
             "gte": lambda a, b: a >= b,
         }[op]
 
-        def ordering(value: Any) -> Any:
-            a, b = left(value), right(value)
+        def ordering(value: Any, ctx: EvalContext) -> Any:
+            a, b = left(value, ctx), right(value, ctx)
             if a is UNKNOWN or b is UNKNOWN or a == REDACTED or b == REDACTED:
                 return UNKNOWN
             if not (_is_comparable(a) and _is_comparable(b)) or type(a) is not type(b) and not (
@@ -204,11 +215,11 @@ class Compiler:
     def _node_or_expression(self, node: dict[str, Any]) -> Compiled:
         left, right = (self._node(child) for child in node["children"])
 
-        def or_(value: Any) -> Any:
-            a = left(value)
+        def or_(value: Any, ctx: EvalContext) -> Any:
+            a = left(value, ctx)
             if a is not UNKNOWN and not is_false(a):
                 return a
-            b = right(value)
+            b = right(value, ctx)
             if a is UNKNOWN:
                 # Kleene: UNKNOWN || true is true.  Only a boolean true decides it: with any other
                 # truthy value (``x || 'default'``) the result's *value* would still be unknown.
@@ -220,11 +231,11 @@ class Compiler:
     def _node_and_expression(self, node: dict[str, Any]) -> Compiled:
         left, right = (self._node(child) for child in node["children"])
 
-        def and_(value: Any) -> Any:
-            a = left(value)
+        def and_(value: Any, ctx: EvalContext) -> Any:
+            a = left(value, ctx)
             if a is not UNKNOWN and is_false(a):
                 return a
-            b = right(value)
+            b = right(value, ctx)
             if a is UNKNOWN:
                 # Kleene: UNKNOWN && false is false; UNKNOWN && true is UNKNOWN.
                 return False if b is False or b is None else UNKNOWN
@@ -235,8 +246,8 @@ class Compiler:
     def _node_not_expression(self, node: dict[str, Any]) -> Compiled:
         inner = self._node(node["children"][0])
 
-        def not_(value: Any) -> Any:
-            a = inner(value)
+        def not_(value: Any, ctx: EvalContext) -> Any:
+            a = inner(value, ctx)
             if a is UNKNOWN:
                 return UNKNOWN
             if _is_actual_number(a) and a == 0:
@@ -256,33 +267,33 @@ class Compiler:
         container is, null when the value is no such container, and nulls left out (JMESPath)."""
         base, each = (self._node(child) for child in node["children"])
 
-        def project(value: Any) -> Any:
-            items = base(value)
+        def project(value: Any, ctx: EvalContext) -> Any:
+            items = base(value, ctx)
             if items is UNKNOWN:
                 return UNKNOWN
             if not isinstance(items, container):
                 return None
-            return [got for got in map(each, members(items)) if got is not None]
+            return [got for got in map(each, members(items), repeat(ctx)) if got is not None]
 
         return project
 
     def _node_filter_projection(self, node: dict[str, Any]) -> Compiled:
         base, each, predicate = (self._node(child) for child in node["children"])
 
-        def filter_projection(value: Any) -> Any:
-            items = base(value)
+        def filter_projection(value: Any, ctx: EvalContext) -> Any:
+            items = base(value, ctx)
             if items is UNKNOWN:
                 return UNKNOWN
             if not isinstance(items, list):
                 return None
             out = []
             for item in items:
-                keep = predicate(item)
+                keep = predicate(item, ctx)
                 if keep is UNKNOWN:
                     # Whether this element belongs in the list is not known, so neither is the list.
                     return UNKNOWN
                 if not is_false(keep):
-                    got = each(item)
+                    got = each(item, ctx)
                     if got is not None:
                         out.append(got)
             return out
@@ -292,8 +303,8 @@ class Compiler:
     def _node_flatten(self, node: dict[str, Any]) -> Compiled:
         base = self._node(node["children"][0])
 
-        def flatten(value: Any) -> Any:
-            items = base(value)
+        def flatten(value: Any, ctx: EvalContext) -> Any:
+            items = base(value, ctx)
             if items is UNKNOWN:
                 return UNKNOWN
             if not isinstance(items, list):
@@ -311,47 +322,54 @@ class Compiler:
     def _node_multi_select_list(self, node: dict[str, Any]) -> Compiled:
         parts = [self._node(child) for child in node["children"]]
 
-        def multi_list(value: Any) -> Any:
+        def multi_list(value: Any, ctx: EvalContext) -> Any:
             if value is None:
                 return None
             if value is UNKNOWN:
                 return UNKNOWN
-            return [part(value) for part in parts]
+            return [part(value, ctx) for part in parts]
 
         return multi_list
 
     def _node_multi_select_dict(self, node: dict[str, Any]) -> Compiled:
         parts = [(child["value"], self._node(child["children"][0])) for child in node["children"]]
 
-        def multi_dict(value: Any) -> Any:
+        def multi_dict(value: Any, ctx: EvalContext) -> Any:
             if value is None:
                 return None
             if value is UNKNOWN:
                 return UNKNOWN
-            return {key: part(value) for key, part in parts}
+            return {key: part(value, ctx) for key, part in parts}
 
         return multi_dict
 
     def _node_expref(self, node: dict[str, Any]) -> Compiled:
-        ref = _Expression(self._node(node["children"][0]))
-        return lambda value: ref
+        compiled = self._node(node["children"][0])
+        return lambda value, ctx: _Expression(compiled, ctx)
 
     def _node_function_expression(self, node: dict[str, Any]) -> Compiled:
         name = node["value"]
         if name not in self.functions.FUNCTION_TABLE:
             raise ConditionError(f"unknown function {name}()")
+        functions = self.functions
+        direct = functions.FUNCTION_TABLE[name]["function"]
+        if name in self.context_functions:
+            # Called directly (jmespath's call_function has no way to pass the context), so the
+            # arity check jmespath would make at each evaluation is made here, once.
+            if node["children"]:
+                raise ConditionError(f"{name}() takes no arguments")
+            return lambda value, ctx: direct(functions, ctx)
         args = [self._node(child) for child in node["children"]]
-        call = self.functions.call_function
+        call = functions.call_function
         decides_unknown = name in self.unknown_aware
         # jmespath's argument type check has no type for UNKNOWN: unknown-aware functions given
         # an UNKNOWN argument are called directly, the others never see one.
-        direct = self.functions.FUNCTION_TABLE[name]["function"]
 
-        def function(value: Any) -> Any:
-            resolved = [arg(value) for arg in args]
+        def function(value: Any, ctx: EvalContext) -> Any:
+            resolved = [arg(value, ctx) for arg in args]
             if decides_unknown:
                 if any(a is UNKNOWN for a in resolved):
-                    return direct(self.functions, *resolved)
+                    return direct(functions, *resolved)
             elif any(contains_unknown(a) for a in resolved):
                 return UNKNOWN
             return call(name, resolved)

@@ -8,21 +8,22 @@ Policy documents are accepted as JSON text (Terraform, live AWS) or as objects (
 Functions listed in `UNKNOWN_AWARE` receive UNKNOWN values and decide for themselves: an ingress
 list with one known world-open SSH rule FAILs even if another rule's CIDR is not known yet.
 Every other function returns UNKNOWN as soon as any argument contains UNKNOWN.
+
+Functions listed in `CONTEXT_FUNCTIONS` answer about the resource being evaluated, not about a
+value: they take no JMESPath arguments, and the compiled condition calls them with the
+`EvalContext` it was given.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
 import re
-from contextvars import ContextVar
 from typing import Any, Iterable
 
 from jmespath import functions as jp
 
+from .context import EvalContext
 from .model import REDACTED, UNKNOWN
-
-#: The resource being evaluated: own_account() and resource_type() read it.
-current_resource: ContextVar[Any] = ContextVar("current_resource", default=None)
 
 _ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -316,15 +317,14 @@ class VendorguardFunctions(jp.Functions):
         return UNKNOWN if undecided else []
 
     @jp.signature()
-    def _func_own_account(self) -> Any:
+    def _func_own_account(self, ctx: EvalContext) -> Any:
         """The account that owns the resource, or UNKNOWN where the source does not say."""
-        resource = current_resource.get()
-        return getattr(resource, "account", None) or UNKNOWN
+        return ctx.account or UNKNOWN
 
     @jp.signature()
-    def _func_resource_type(self) -> Any:
+    def _func_resource_type(self, ctx: EvalContext) -> str | None:
         """The Terraform type of the resource, for rules that cover several types."""
-        return getattr(current_resource.get(), "type", None)
+        return ctx.resource_type
 
     @jp.signature({"types": ["array", "null"]}, {"types": ["array-number"]})
     def _func_world_ingress(self, rules: Any, ports: list[int]) -> Any:
@@ -350,5 +350,7 @@ class VendorguardFunctions(jp.Functions):
 
 #: A sensitive (withheld) policy is not an empty one: the policy functions above answer UNKNOWN.
 #: Functions that accept UNKNOWN arguments and decide themselves (see module docstring).
-UNKNOWN_AWARE = frozenset({"world_ingress", "world_ingress_all_ports", "untrusted_principals",
-                           "own_account", "resource_type", "count"})
+UNKNOWN_AWARE = frozenset({"world_ingress", "world_ingress_all_ports", "untrusted_principals", "count"})
+
+#: Functions called with the evaluation context (see module docstring).
+CONTEXT_FUNCTIONS = frozenset({"own_account", "resource_type"})

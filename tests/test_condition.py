@@ -6,11 +6,12 @@ import pytest
 
 from vendorguard.scanner.catalog import compiler
 from vendorguard.scanner.condition import ConditionError, field_paths
+from vendorguard.scanner.context import NO_CONTEXT
 from vendorguard.scanner.model import UNKNOWN
 
 
 def ev(expression: str, data: dict) -> object:
-    return compiler().compile(expression)(data)
+    return compiler().compile(expression)(data, NO_CONTEXT)
 
 
 @pytest.mark.parametrize("expression,data,expected", [
@@ -51,6 +52,8 @@ def test_bad_expressions_and_unknown_functions_are_rejected() -> None:
         compiler().compile("a[?")
     with pytest.raises(ConditionError, match="unknown function"):
         compiler().compile("exec(a)")
+    with pytest.raises(ConditionError, match="takes no arguments"):
+        compiler().compile("own_account(@)")
 
 
 def test_field_paths_are_the_root_attributes_a_condition_reads() -> None:

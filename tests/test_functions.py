@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from vendorguard.scanner.functions import VendorguardFunctions, current_resource
-from vendorguard.scanner.model import Resource
+from vendorguard.scanner.catalog import compiler
+from vendorguard.scanner.context import NO_CONTEXT, EvalContext
+from vendorguard.scanner.functions import VendorguardFunctions
 from vendorguard.scanner.model import UNKNOWN
 
 F = VendorguardFunctions()
@@ -87,14 +88,16 @@ def test_untrusted_principals(doc: object, own: object, expected: object) -> Non
     assert got is UNKNOWN if expected is UNKNOWN else got == expected
 
 
-def test_own_account_comes_from_the_resource_being_evaluated() -> None:
-    assert call("own_account") is UNKNOWN
-    token = current_resource.set(Resource("r", "aws_iam_role", {}, "aws", account="111122223333"))
-    try:
-        assert call("own_account") == "111122223333"
-        assert call("resource_type") == "aws_iam_role"
-    finally:
-        current_resource.reset(token)
+def test_own_account_answers_from_the_context_it_is_given() -> None:
+    """One compiled expression, two contexts, two answers — also inside an ``&expr`` argument."""
+    expression = compiler().compile("[own_account(), resource_type(), map(&own_account(), items)]")
+    data = {"items": [1, 2]}
+    assert expression(data, EvalContext("111122223333", "aws_iam_role")) == [
+        "111122223333", "aws_iam_role", ["111122223333", "111122223333"]]
+    assert expression(data, EvalContext("444455556666", "aws_s3_bucket")) == [
+        "444455556666", "aws_s3_bucket", ["444455556666", "444455556666"]]
+    account, rtype, _ = expression(data, NO_CONTEXT)
+    assert account is UNKNOWN and rtype is None
 
 
 def rule(protocol: str, low: object, high: object, cidrs: list, v6: list | None = None) -> dict:

@@ -32,6 +32,7 @@ import yaml
 from conftest import plan_of
 from vendorguard.scanner import catalog
 from vendorguard.scanner.catalog import load_catalog
+from vendorguard.scanner.context import NO_CONTEXT
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.functions import VendorguardFunctions
 
@@ -253,7 +254,8 @@ def test_evidence_expressions_run_through_the_same_compiler(tmp_path: Path) -> N
     pack.write_text(pack_text(evidence=["length(tags)", "encrypted", "lower(type)"]))
     loaded, _ = load_catalog([str(pack)])
     rule = loaded.rules["ACME-001"]
-    assert [e({"tags": {"a": 1}, "encrypted": False, "type": "GP3"}) for e in rule.evidence] == [1, False, "gp3"]
+    attributes = {"tags": {"a": 1}, "encrypted": False, "type": "GP3"}
+    assert [e(attributes, NO_CONTEXT) for e in rule.evidence] == [1, False, "gp3"]
 
 
 #: The domain functions the README documents, and the helpers rules use; anything else a pack
