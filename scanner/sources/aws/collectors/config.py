@@ -1,5 +1,5 @@
 """AWS Config configuration recorders, with their recording status folded in (``recorder_status``,
-as policies/folding.yaml shapes the provider's separate recorder-status resource)."""
+as policies/types.yaml's fold shapes the provider's separate recorder-status resource)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,6 +1,6 @@
 """Messaging and routing: SNS topics (with their confirmed subscriptions folded in), SQS queues,
 and EventBridge rules on the default event bus (with their targets folded in) — the inline shapes
-policies/folding.yaml gives the provider's separate subscription, policy and target resources.
+policies/types.yaml's folds give the provider's separate subscription, policy and target resources.
 
 Only configuration is read: topic and queue attributes, never a message.
 """
