@@ -28,8 +28,8 @@ from conftest import plan_of
 from vendorguard.scanner.catalog import select as select_packs
 from vendorguard.scanner.model import Gap, Inventory, Resource
 from vendorguard.scanner.reports import FORMATS, render
-from vendorguard.scanner.scan import Decisions
-from vendorguard.scanner.scan import run as run_scan
+from vendorguard.scanner.decisions import Decisions
+from vendorguard.scanner.pipeline import evaluate as run_scan
 from vendorguard.scanner.waivers import Waiver
 from vendorguard.scanner.sources.tfplan import read_plan
 

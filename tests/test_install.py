@@ -1,4 +1,4 @@
-"""A non-editable install, into a fresh virtualenv, finds its packs and schemas by itself."""
+"""A non-editable install, into a fresh virtualenv, finds its packs, schemas and report assets by itself."""
 from __future__ import annotations
 
 import os
@@ -37,3 +37,11 @@ def test_non_editable_install_finds_packs_and_schemas(tmp_path: Path) -> None:
         "c, _ = load_catalog(validate_shipped=True); print(len(c.rules), policy_schema()['title'])")],
         capture_output=True, text=True, cwd=elsewhere)
     assert validated.returncode == 0, validated.stderr
+    # The evidence report inlines its style sheet and script from package data (reports/assets/).
+    rendered = subprocess.run([str(python), "-c", (
+        "from vendorguard.scanner.reports import html;"
+        "page = html.render({'results': []}); css, js = html.asset('report.css'), html.asset('report.js');"
+        "assert css.strip() and js.strip() and f'<style>{css}</style>' in page and f'<script>{js}</script>' in page;"
+        "print(html.__file__)")], capture_output=True, text=True, cwd=elsewhere)
+    assert rendered.returncode == 0, rendered.stderr
+    assert str(venv) in rendered.stdout

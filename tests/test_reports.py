@@ -20,14 +20,16 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURES, plan_of
+from conftest import scan_source, FIXTURES, plan_of
 from vendorguard.scanner import demo as demo_package
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.reports import FORMATS, render, write_reports
 from vendorguard.scanner.reports import asff, junit, markdown, sarif
 from vendorguard.scanner.reports.escape import md_code, md_fence, md_text, sarif_text, visible, xml_text
-from vendorguard.scanner.scan import now, run, scan_files
-from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+from vendorguard.scanner.pipeline import evaluate, now
+from vendorguard.scanner.securityhub import export_securityhub, import_findings
+from vendorguard.scanner.inputs import parse_json
+from vendorguard.scanner.sources.tfplan import read_plan
 
 #: The OASIS SARIF 2.1.0 schema (errata01 "os" revision, byte-identical to
 #: oasis-tcs/sarif-spec Schemata/sarif-schema-2.1.0.json), as vendored in the PyPI package
@@ -57,7 +59,7 @@ def scan_plan(plan: dict[str, Any], name: str = "plans/plan.json", account: str 
     """The results document of a plan, the way `vendorguard scan plan` makes it."""
     inventory = read_plan(name, json.loads(json.dumps(plan)), account)
     _, selection = select([])
-    return _round_trip(run([inventory], selection, now()))
+    return _round_trip(evaluate([inventory], selection, now()))
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +76,7 @@ def demo_doc(demo_dir: Path) -> dict[str, Any]:
     mp = pytest.MonkeyPatch()
     mp.chdir(demo_dir)
     try:
-        report = scan_files(["plans/billing.tfplan.json"],
-                            lambda name, data: read_plan(name, parse_json(name, data), None), [])
+        report = scan_source("terraform-plan", ["plans/billing.tfplan.json"])
     finally:
         mp.undo()
     return _round_trip(report)
@@ -256,8 +257,7 @@ def test_sarif_is_valid_against_the_official_schema_and_shaped_for_code_scanning
 def test_sarif_fingerprints_are_stable_across_runs(demo_dir: Path, demo_doc: dict[str, Any],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(demo_dir)
-    again = _round_trip(scan_files(["plans/billing.tfplan.json"],
-                                   lambda name, data: read_plan(name, parse_json(name, data), None), []))
+    again = _round_trip(scan_source("terraform-plan", ["plans/billing.tfplan.json"]))
     assert again["scan"]["started"] and again is not demo_doc
 
     def prints(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
@@ -689,13 +689,13 @@ def test_import_findings_into_moto_in_batches_of_100(aws: Any, demo_doc: dict[st
                                 lambda params, **_: sizes.append(len(params["Findings"])))
     findings = _fake_findings(demo_doc, 250)
     findings[137] = dict(findings[137], Resources=[])  # Security Hub refuses a finding without a resource
-    outcome = asff.import_findings(findings, client)
+    outcome = import_findings(findings, client)
     assert sizes == [100, 100, 50]
     assert (outcome.success, outcome.failed) == (249, 1)
     assert outcome.failures[0]["Id"] == "vendorguard/test/137"
     assert len(_stored(client)) == 249
     # a second import of the same findings updates them: still 249
-    asff.import_findings([f for i, f in enumerate(findings) if i != 137], client)
+    import_findings([f for i, f in enumerate(findings) if i != 137], client)
     assert len(_stored(client)) == 249
 
 
@@ -709,7 +709,7 @@ def test_export_securityhub_from_a_results_file(aws: Any, demo_doc: dict[str, An
     moved = next(r for r in document["results"] if r["status"] == "FAIL")
     moved["region"] = "eu-west-1"
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws.endpoint)
-    outcome = asff.export_securityhub(document)
+    outcome = export_securityhub(document)
     everything = len([r for r in document["results"] if r["status"] != "NOT_APPLICABLE"])
     assert (outcome.success, outcome.failed, outcome.notes) == (everything, 0, [])
     assert len(_stored(aws("securityhub", "us-east-1"))) == everything - 1
@@ -730,7 +730,7 @@ def test_import_findings_counts_a_refused_batch_and_goes_on(demo_doc: dict[str, 
                               expected_params={"Findings": ANY})
         stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 50, "FailedFindings": []},
                           {"Findings": findings[100:]})
-        outcome = asff.import_findings(findings, client)
+        outcome = import_findings(findings, client)
         stub.assert_no_pending_responses()
     assert (outcome.success, outcome.failed) == (50, 100)
     assert {f["ErrorCode"] for f in outcome.failures} == {"InvalidAccessException"}

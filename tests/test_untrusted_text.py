@@ -40,9 +40,11 @@ from conftest import plan_of, show_figures
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.reports import FORMATS, render
 from vendorguard.scanner.reports import html as html_report
-from vendorguard.scanner.scan import Decisions, now, run
+from vendorguard.scanner.decisions import Decisions
+from vendorguard.scanner.pipeline import evaluate, now
 from vendorguard.scanner.sources.pulumi import read_pulumi
-from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+from vendorguard.scanner.inputs import parse_json
+from vendorguard.scanner.sources.tfplan import read_plan
 
 PAYLOADS = {
     "html-script": "<script>alert(1)</script>",
@@ -152,7 +154,7 @@ def document_for(source: str, payload: str, folder: Path) -> dict[str, Any]:
     else:
         inventory = read_pulumi(name, parse_json(name, json.dumps(hostile_stack(payload)).encode()))
     _, selection = select(["hipaa", "vendor-article", hostile_pack(folder, payload)])
-    report = run([inventory], selection, now(), Decisions.load(waivers=hostile_waivers(folder, payload)))
+    report = evaluate([inventory], selection, now(), Decisions.load(waivers=hostile_waivers(folder, payload)))
     return json.loads(json.dumps(report.to_document()))  # as `vendorguard report` reads it back
 
 
@@ -203,9 +205,9 @@ def _js(value: str | None) -> bool:
 def active_html(text: str, payload: str) -> list[str]:
     page = Page(text)
     problems = []
-    if page.raw["script"] != [html_report._SCRIPT]:
+    if page.raw["script"] != [html_report.asset("report.js")]:
         problems.append(f"scripts: {len(page.raw['script'])}, not the report's one")
-    if page.raw["style"] != [html_report._CSS]:
+    if page.raw["style"] != [html_report.asset("report.css")]:
         problems.append("a style that is not the report's")
     for tag, attrs in page.tags:
         if tag not in HTML_TAGS:

@@ -1,9 +1,9 @@
-"""AWS Security Finding Format, and the import of those findings into Security Hub.
+"""AWS Security Finding Format (ASFF): a results document as Security Hub findings.
 
 `render` writes a JSON list of findings — what ``BatchImportFindings`` takes, and what
-``aws securityhub batch-import-findings --findings file://FILE`` reads.  `export_securityhub` is the
-library side of ``vendorguard export securityhub RESULTS.json``: it builds the findings from a saved
-results document and imports them with `import_findings`.
+``aws securityhub batch-import-findings --findings file://FILE`` reads.  Importing them into
+Security Hub (``vendorguard export securityhub``) is not a report format: `scanner.securityhub`
+does it, from the findings `build_findings` makes here.
 
 Decisions:
 
@@ -22,29 +22,28 @@ Decisions:
   named in the notes `build_findings` returns (`render` logs them as a warning).
 - **Which region.**  The result's region; for global resources (IAM, account-level settings) and
   results without one, the `region` option, else us-east-1.  Security Hub accepts a finding only
-  in the region its ProductArn names, so `export_securityhub` uses one client per region.
+  in the region its ProductArn names, so `securityhub.export_securityhub` uses one client per region.
 - **Identity.**  ``Id`` is ``vendorguard/<rule>/<hash of rule, account, region, address>``: the
   same rule on the same resource updates one finding across runs instead of piling up copies.
   ``CreatedAt``/``UpdatedAt`` are the scan's finish time.
 - **Resources.**  ``Id`` is the address (an ARN for live results, a Terraform address or Pulumi URN
   otherwise); ``Type`` is the ASFF type where the mapping is plain and the Id is an ARN
-  (``AwsS3Bucket``, …), ``AwsAccount`` (Id ``AWS::::Account:<id>``) for account/region-level
-  rules, ``Other`` elsewhere; the Terraform type and the source are in ``Details.Other``.
+  (``AwsS3Bucket``, …: the type's ``asff`` in ``policies/types.yaml``), ``AwsAccount`` (Id
+  ``AWS::::Account:<id>``) for account/region-level rules, ``Other`` elsewhere; the Terraform
+  type and the source are in ``Details.Other``.
 - **Text.**  Titles, descriptions and remediation are cut to Security Hub's limits (256, 1024 and
   512 characters); untrusted text has its control characters made visible (`escape.visible`).
-
-Writing to Security Hub is the user's explicit command, so `import_findings` takes a plain boto3
-client: it does not go through the scanner's read-only guard, which exists for scanning.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any
 
+from ..model import SEVERITIES, Status
+from ..types import asff_type
 from .escape import json_safe, truncate, visible
 
 log = logging.getLogger(__name__)
@@ -52,79 +51,11 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards/HIPAA Controls (USA)"
 DEFAULT_REGION = "us-east-1"
-BATCH_SIZE = 100  # BatchImportFindings takes at most 100 findings per call
 
-_LABEL = {"critical": "CRITICAL", "high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
-
-#: Terraform type → ASFF resource type, where the ASFF type is the same kind of thing.
-RESOURCE_TYPES = {
-    "aws_s3_bucket": "AwsS3Bucket",
-    "aws_s3_account_public_access_block": "AwsS3AccountPublicAccessBlock",
-    "aws_db_instance": "AwsRdsDbInstance",
-    "aws_rds_cluster": "AwsRdsDbCluster",
-    "aws_db_snapshot": "AwsRdsDbSnapshot",
-    "aws_db_security_group": "AwsRdsDbSecurityGroup",
-    "aws_instance": "AwsEc2Instance",
-    "aws_security_group": "AwsEc2SecurityGroup",
-    "aws_vpc": "AwsEc2Vpc",
-    "aws_subnet": "AwsEc2Subnet",
-    "aws_ebs_volume": "AwsEc2Volume",
-    "aws_network_acl": "AwsEc2NetworkAcl",
-    "aws_eip": "AwsEc2Eip",
-    "aws_launch_template": "AwsEc2LaunchTemplate",
-    "aws_kms_key": "AwsKmsKey",
-    "aws_iam_role": "AwsIamRole",
-    "aws_iam_user": "AwsIamUser",
-    "aws_iam_group": "AwsIamGroup",
-    "aws_iam_policy": "AwsIamPolicy",
-    "aws_iam_access_key": "AwsIamAccessKey",
-    "aws_lambda_function": "AwsLambdaFunction",
-    "aws_dynamodb_table": "AwsDynamoDbTable",
-    "aws_cloudtrail": "AwsCloudTrailTrail",
-    "aws_lb": "AwsElbv2LoadBalancer",
-    "aws_alb": "AwsElbv2LoadBalancer",
-    "aws_elb": "AwsElbLoadBalancer",
-    "aws_sns_topic": "AwsSnsTopic",
-    "aws_sqs_queue": "AwsSqsQueue",
-    "aws_guardduty_detector": "AwsGuardDutyDetector",
-    "aws_ecr_repository": "AwsEcrRepository",
-    "aws_efs_access_point": "AwsEfsAccessPoint",
-    "aws_backup_vault": "AwsBackupBackupVault",
-    "aws_backup_plan": "AwsBackupBackupPlan",
-    "aws_cloudfront_distribution": "AwsCloudFrontDistribution",
-    "aws_opensearch_domain": "AwsOpenSearchServiceDomain",
-    "aws_elasticsearch_domain": "AwsElasticsearchDomain",
-    "aws_secretsmanager_secret": "AwsSecretsManagerSecret",
-    "aws_wafv2_web_acl": "AwsWafv2WebAcl",
-    "aws_eks_cluster": "AwsEksCluster",
-    "aws_ecs_cluster": "AwsEcsCluster",
-    "aws_kinesis_stream": "AwsKinesisStream",
-    "aws_cloudwatch_metric_alarm": "AwsCloudWatchAlarm",
-    "aws_api_gateway_stage": "AwsApiGatewayStage",
-    "aws_apigatewayv2_stage": "AwsApiGatewayV2Stage",
-    "aws_redshift_cluster": "AwsRedshiftCluster",
-    "aws_autoscaling_group": "AwsAutoScalingAutoScalingGroup",
-}
+#: Security Hub's severity labels are ours in capitals.
+_LABEL = {s: s.upper() for s in SEVERITIES}
 
 
-@dataclass
-class ImportResult:
-    """What `import_findings` / `export_securityhub` did: counts, the failures Security Hub named,
-    and (for `export_securityhub`) the notes on results that were not exported."""
-
-    success: int = 0
-    failed: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, other: "ImportResult") -> None:
-        self.success += other.success
-        self.failed += other.failed
-        self.failures.extend(other.failures)
-        self.notes.extend(other.notes)
-
-
-# -- building findings -----------------------------------------------------------------------------
 def render(document: dict[str, Any], account: str | None = None, region: str | None = None,
            include_unknown: bool = True, include_resolved: bool = False) -> str:
     findings, notes = build_findings(document, account=account, region=region,
@@ -139,8 +70,8 @@ def build_findings(document: dict[str, Any], account: str | None = None, region:
                    ) -> tuple[list[dict[str, Any]], list[str]]:
     """(findings, notes): the ASFF findings for a results document, and one note per rule whose
     results were skipped for want of an account."""
-    wanted = {"FAIL"} | ({"UNKNOWN"} if include_unknown else set()) | (
-        {"PASS", "WAIVED"} if include_resolved else set())
+    wanted = {Status.FAIL.value} | ({Status.UNKNOWN.value} if include_unknown else set()) | (
+        {Status.PASS.value, Status.WAIVED.value} if include_resolved else set())
     rules = {r["id"]: r for r in document.get("rules") or []}
     stamp = _timestamp((document.get("scan") or {}).get("finished"))
     findings: list[dict[str, Any]] = []
@@ -167,8 +98,9 @@ def finding(result: dict[str, Any], rule: dict[str, Any] | None, account: str,
     partition = _partition(region)
     status = result["status"]
     severity = result["severity"]
-    label = {"FAIL": _LABEL.get(severity, "MEDIUM")}.get(status, "INFORMATIONAL")
-    compliance = {"FAIL": "FAILED", "UNKNOWN": "WARNING", "WAIVED": "WARNING"}.get(status, "PASSED")
+    label = _LABEL.get(severity, "MEDIUM") if status == Status.FAIL.value else "INFORMATIONAL"
+    compliance = {Status.FAIL.value: "FAILED", Status.UNKNOWN.value: "WARNING",
+                  Status.WAIVED.value: "WARNING"}.get(status, "PASSED")
     address = str(result["address"])
     rule = rule or {}
     refs = rule.get("references") or {}
@@ -177,11 +109,11 @@ def finding(result: dict[str, Any], rule: dict[str, Any] | None, account: str,
     stamp = stamp or _timestamp(None)
     digest = hashlib.sha256("\x00".join([result["rule_id"], account, region, address])
                             .encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    verdict = {"FAIL": "failed", "UNKNOWN": "could not be decided", "PASS": "passes",
-               "WAIVED": "waived"}.get(status, status.lower())
+    verdict = {Status.FAIL.value: "failed", Status.UNKNOWN.value: "could not be decided", Status.PASS.value: "passes",
+               Status.WAIVED.value: "waived"}.get(status, status.lower())
     description = f"{result['title']} — {verdict} on {address}: {result.get('reason') or ''}"
     waiver = result.get("waiver") or {}
-    if status == "WAIVED" and waiver and str(waiver.get("justification", "")) not in description:
+    if status == Status.WAIVED.value and waiver and str(waiver.get("justification", "")) not in description:
         description += f" (waiver: {waiver.get('justification', '')}; approved by {waiver.get('approved_by', '?')}" \
                        f"{', expires ' + str(waiver['expires']) if waiver.get('expires') else ''})"
     remediation = " ".join(str((rule.get("remediation") or {}).get("text") or rule.get("title") or "").split())
@@ -210,7 +142,7 @@ def finding(result: dict[str, Any], rule: dict[str, Any] | None, account: str,
             "vendorguard/Source": visible(result.get("source") or ""),
             "vendorguard/Controls": visible(", ".join(map(str, result.get("controls") or []))),
         }.items() if v},
-        "RecordState": "ARCHIVED" if status in ("PASS", "WAIVED") else "ACTIVE",
+        "RecordState": "ARCHIVED" if status in (Status.PASS.value, Status.WAIVED.value) else "ACTIVE",
     }
     if not out["Compliance"]["RelatedRequirements"]:
         del out["Compliance"]["RelatedRequirements"]
@@ -227,9 +159,9 @@ def _resource(result: dict[str, Any], rule: dict[str, Any], account: str, region
         return {"Type": "AwsAccount", "Id": f"AWS::::Account:{account}", "Partition": partition,
                 "Region": region, "Details": {"Other": {k: v for k, v in other.items() if v}}}
     # An ASFF type promises an ARN-shaped Id: plan and Pulumi addresses are "Other".
-    asff_type = RESOURCE_TYPES.get(str(result.get("resource_type"))) if address.startswith("arn:") else None
+    asff = asff_type(str(result.get("resource_type"))) if address.startswith("arn:") else None
     return {
-        "Type": asff_type or "Other",
+        "Type": asff or "Other",
         "Id": truncate(visible(address), 512),
         "Partition": partition,
         "Region": region,
@@ -265,66 +197,3 @@ def _timestamp(stamp: Any) -> str:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
-
-# -- importing -------------------------------------------------------------------------------------
-def import_findings(findings: Iterable[dict[str, Any]], client: Any, batch_size: int = BATCH_SIZE) -> ImportResult:
-    """``BatchImportFindings`` in batches of at most 100.  A batch that Security Hub refuses as a
-    whole (access denied, hub not enabled, throttled past retries) counts all its findings as
-    failed with the error code, and the next batch is still tried.  What no batch could get past —
-    no credentials, no endpoint, findings that are not ASFF — raises `InputError` (one line, exit
-    code 2 in the CLI)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from ..errors import InputError
-
-    batch_size = max(1, min(batch_size, BATCH_SIZE))
-    findings = list(findings)
-    outcome = ImportResult()
-    for start in range(0, len(findings), batch_size):
-        batch = findings[start:start + batch_size]
-        try:
-            response = client.batch_import_findings(Findings=batch)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code, message = error.get("Code", "ClientError"), error.get("Message", str(exc))
-            outcome.failed += len(batch)
-            outcome.failures += [{"Id": f.get("Id", ""), "ErrorCode": code, "ErrorMessage": message} for f in batch]
-            continue
-        except BotoCoreError as exc:
-            raise InputError("Security Hub", f"BatchImportFindings: {exc}") from None
-        outcome.success += int(response.get("SuccessCount", 0))
-        outcome.failed += int(response.get("FailedCount", 0))
-        outcome.failures += [{"Id": f.get("Id", ""), "ErrorCode": f.get("ErrorCode", ""),
-                              "ErrorMessage": f.get("ErrorMessage", "")}
-                             for f in response.get("FailedFindings") or []]
-    return outcome
-
-
-def export_securityhub(document: dict[str, Any] | list[dict[str, Any]], account: str | None = None,
-                       region: str | None = None, include_unknown: bool = True, include_resolved: bool = True,
-                       client_for: Callable[[str], Any] | None = None) -> ImportResult:
-    """Import a results document's findings (or an already built ASFF list) into Security Hub.
-
-    Findings are grouped by the region of their ProductArn and each group goes to that region's
-    Security Hub.  `client_for(region)` makes the client; by default a plain
-    ``boto3.client("securityhub", region_name=region)`` (standard credential chain, and
-    ``AWS_ENDPOINT_URL`` is honoured).  PASS and WAIVED results are sent as archived by default,
-    so findings fixed or waived since the last export are closed."""
-    if isinstance(document, list):
-        findings, notes = document, []
-    else:
-        findings, notes = build_findings(document, account=account, region=region,
-                                         include_unknown=include_unknown, include_resolved=include_resolved)
-    if client_for is None:
-        import boto3
-
-        def client_for(name: str) -> Any:
-            return boto3.client("securityhub", region_name=name)
-
-    by_region: dict[str, list[dict[str, Any]]] = {}
-    for item in findings:
-        by_region.setdefault(str(item["ProductArn"]).split(":")[3] or DEFAULT_REGION, []).append(item)
-    outcome = ImportResult(notes=list(notes))
-    for name in sorted(by_region):
-        outcome.add(import_findings(by_region[name], client_for(name)))
-    return outcome

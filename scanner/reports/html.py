@@ -8,7 +8,8 @@ Everything that comes from the scanned environment (names, tags, addresses, reas
 is untrusted: it only ever reaches the page through :func:`escape.html_text`, never into a URL,
 a ``<style>`` or the ``<script>``, and the page's Content-Security-Policy allows nothing but its
 own style and script (by hash) and no network at all, so even a missed escape could neither run
-nor load anything.  The script only filters rows; with scripts off every result is shown.
+nor load anything.  The script only filters rows; with scripts off every result is shown.  Style
+and script are fixed text, kept as package data in ``assets/`` and inlined whole.
 """
 from __future__ import annotations
 
@@ -18,224 +19,46 @@ import json
 import re
 from collections import Counter
 from datetime import datetime
+from functools import cache
+from importlib import resources
 from typing import Any, Iterable
 
+from ..model import REDACTED, SEVERITIES, UNKNOWN_MARK, Status
 from .escape import html_text
 
 #: Worst first: the order of rows, legends and filters.
-STATUSES = ("FAIL", "UNKNOWN", "WAIVED", "PASS", "NOT_APPLICABLE")
+STATUSES = tuple(s.value for s in (Status.FAIL, Status.UNKNOWN, Status.WAIVED, Status.PASS, Status.NOT_APPLICABLE))
 #: The statuses the per-domain chart stacks (NOT_APPLICABLE is counted beside the bar).
-CHART_STATUSES = ("FAIL", "UNKNOWN", "WAIVED", "PASS")
-SEVERITIES = ("critical", "high", "medium", "low")
-LABEL = {"FAIL": "FAIL", "UNKNOWN": "UNKNOWN", "WAIVED": "WAIVED", "PASS": "PASS", "NOT_APPLICABLE": "N/A"}
+CHART_STATUSES = tuple(s for s in STATUSES if s != Status.NOT_APPLICABLE.value)
+LABEL = {s: s for s in STATUSES} | {Status.NOT_APPLICABLE.value: "N/A"}
 #: A symbol as well as a word and a colour: status is never told by colour alone.
-SYMBOL = {"FAIL": "\u2717", "UNKNOWN": "?", "WAIVED": "\u2298", "PASS": "\u2713", "NOT_APPLICABLE": "\u2013"}
-UNKNOWN_MARK = "(unknown)"
-SENSITIVE_MARK = "(sensitive)"
+SYMBOL = {Status.FAIL.value: "\u2717", Status.UNKNOWN.value: "?", Status.WAIVED.value: "\u2298",
+          Status.PASS.value: "\u2713", Status.NOT_APPLICABLE.value: "\u2013"}
 BULLET = "\u2022"
 WAIVERS_LINK = '<a href="#decisions">Waivers</a>'
 NO_RESOURCE = '<span class="note">no resource</span>'
-
-_CSS = """
-:root{--fail:#a4161a;--fail-bg:#fbe9e9;--unk:#6b4e00;--unk-bg:#fff4cc;--waived:#2f3f73;--waived-bg:#e6eaf7;
---pass:#1d5e2e;--pass-bg:#e3f3e6;--na:#4a4a4a;--na-bg:#efefef;--ink:#1b1b1b;--muted:#4d4d4d;--rule:#c9c9c9;
---accent:#1f3a5f}
-*{box-sizing:border-box}
-[hidden]{display:none!important}
-html{font-family:"DejaVu Sans",system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);
-background:#fff;line-height:1.45;font-size:15px}
-body{margin:0 auto;max-width:1180px;padding:0 24px 48px}
-header.report{border-bottom:3px solid var(--accent);padding:20px 0 12px;margin-bottom:8px}
-h1{font-size:1.6rem;margin:0 0 4px;color:var(--accent)}
-h2{font-size:1.25rem;margin:32px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--rule);color:var(--accent)}
-h3{font-size:1.05rem;margin:22px 0 6px}
-h4{font-size:.95rem;margin:14px 0 4px}
-p{margin:6px 0}
-a{color:#174a8b}
-code,pre,.mono{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace;font-size:.86em}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;background:#f6f7f9;border:1px solid #e1e4e8;
-padding:6px 8px;border-radius:3px;max-height:28em;overflow:auto}
-.sub{color:var(--muted);margin:0}
-.verdict{font-size:1.05rem;margin:10px 0 0}
-nav.toc{margin:10px 0 0;font-size:.9rem}
-nav.toc a{margin-right:14px}
-table{border-collapse:collapse;width:100%;margin:6px 0 12px}
-th,td{border:1px solid var(--rule);padding:5px 7px;text-align:left;vertical-align:top}
-thead th{background:#eef1f5;font-weight:600}
-tbody th{font-weight:600;background:#fafbfc}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.zero{color:#6b6b6b}
-table.controls th.mono{white-space:nowrap;font-size:.82rem}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:6px 0 12px}
-dl.facts dt{font-weight:600}
-dl.facts dd{margin:0;overflow-wrap:anywhere}
-.badge{display:inline-block;padding:1px 7px;border-radius:3px;font-weight:700;font-size:.82rem;
-white-space:nowrap;border:1.5px solid}
-.s-FAIL{color:#fff;background:var(--fail);border-color:var(--fail)}
-.s-UNKNOWN{color:var(--unk);background:var(--unk-bg);border-color:var(--unk);border-style:dashed}
-.s-WAIVED{color:var(--waived);background:var(--waived-bg);border-color:var(--waived);border-style:dotted}
-.s-PASS{color:var(--pass);background:var(--pass-bg);border-color:var(--pass)}
-.s-NOT_APPLICABLE,.s-other{color:var(--na);background:var(--na-bg);border-color:#9a9a9a}
-.sev{font-size:.82rem;font-weight:600;text-transform:uppercase;letter-spacing:.02em;white-space:nowrap}
-.sev-critical{color:var(--fail)}
-.sev-high{color:#8a3b00}
-.new{display:inline-block;margin-top:3px;font-size:.75rem;font-weight:700;border:1px solid var(--ink);padding:0 4px}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 14px}
-.card{border:1px solid var(--rule);border-left-width:6px;border-radius:4px;padding:6px 14px;min-width:120px}
-.card .n{display:block;font-size:1.6rem;font-weight:700;font-variant-numeric:tabular-nums}
-.card.c-FAIL{border-left-color:var(--fail)}.card.c-UNKNOWN{border-left-color:#c89400;border-left-style:dashed}
-.card.c-WAIVED{border-left-color:var(--waived);border-left-style:dotted}.card.c-PASS{border-left-color:#3c8d4f}
-.card.c-NOT_APPLICABLE{border-left-color:#9a9a9a}
-figure.chart{margin:10px 0 6px}
-figure.chart svg{max-width:100%;height:auto}
-figcaption{color:var(--muted);font-size:.85rem}
-.chart text{font-family:"DejaVu Sans",system-ui,Arial,sans-serif;font-size:12px;fill:#1b1b1b}
-.chart text.seg{font-weight:700;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
-.chart text.seg.on-dark{fill:#fff;stroke:#5a0c0e}
-.chart text.dom{font-size:12.5px}
-.chart text.tot{fill:#4d4d4d}
-details>summary{cursor:pointer;color:#174a8b}
-details.fix,details.more{margin-top:6px}
-.filters{border:1px solid var(--rule);background:#f8f9fb;padding:8px 12px;border-radius:4px;display:flex;
-flex-wrap:wrap;gap:6px 18px;align-items:flex-start;position:sticky;top:0;z-index:2}
-.filters fieldset{border:0;margin:0;padding:0}
-.filters legend{font-weight:700;font-size:.85rem;padding:0}
-.filters label{display:inline-block;margin:2px 10px 2px 0;font-size:.85rem;white-space:nowrap}
-.filters button{font:inherit;font-size:.85rem;padding:2px 10px;margin-top:14px}
-.count{font-weight:600;margin:8px 0}
-section.resource{margin:18px 0 0;border-top:1px solid var(--rule);padding-top:4px}
-section.resource h3{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace;font-size:.98rem;
-overflow-wrap:anywhere;margin:10px 0 2px}
-.rmeta{color:var(--muted);font-size:.85rem;margin:0 0 6px;overflow-wrap:anywhere}
-table.findings,table.rules{table-layout:fixed}
-table.findings td,table.rules td{font-size:.9rem;overflow-wrap:anywhere}
-table.rules col.c-id{width:7.5em}table.rules col.c-sev{width:6.5em}table.rules col.c-dom{width:9em}
-table.rules col.c-res{width:8.5em}table.rules col.c-ref{width:24%}
-.results-of div{margin:0 0 3px;white-space:nowrap}
-table.rules th.mono{white-space:nowrap;font-size:.8rem}
-table.findings col.c-status{width:8.5em}table.findings col.c-sev{width:6.5em}
-table.findings col.c-rule{width:15em}table.findings col.c-cite{width:13em}
-.rtitle{font-size:.85rem;color:var(--muted)}
-.reason{overflow-wrap:anywhere}
-.why{border-left:4px dashed #c89400;background:var(--unk-bg);padding:4px 8px;margin:6px 0}
-.waiver{border-left:4px dotted var(--waived);background:var(--waived-bg);padding:4px 8px;margin:6px 0}
-.label{font-size:.78rem;font-weight:700;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
-table.kv{margin:2px 0 4px}
-table.kv{table-layout:auto}
-table.kv th{width:1%;min-width:8em;max-width:16em;font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace;font-weight:400;
-font-size:.82rem;overflow-wrap:anywhere;background:#fafbfc}
-table.kv td{padding:3px 6px}
-table.kv pre{border:0;background:none;padding:0}
-.mark{font-style:italic;font-weight:600}
-.mark.unk{color:var(--unk)}.mark.sens{color:var(--waived)}
-.note{font-size:.8rem;color:var(--muted)}
-ul.cites{list-style:none;margin:0;padding:0;font-size:.82rem}
-ul.cites li{margin:0 0 3px}
-.ok{color:var(--pass);font-weight:600}
-footer{margin-top:40px;border-top:1px solid var(--rule);padding-top:8px;color:var(--muted);font-size:.85rem}
-@media print{
-html{font-size:10.5pt}body{max-width:none;padding:0}
-.filters,noscript{display:none!important}
-a{color:inherit;text-decoration:none}
-h2,h3,h4,.rmeta{break-after:avoid}
-.card,figure.chart,table.controls tr,table.gaps tr{break-inside:avoid}
-table.findings col.c-status{width:7.8em}table.findings col.c-sev{width:6em}
-table.findings col.c-rule{width:9em}table.findings col.c-cite{width:9em}
-table.findings td{font-size:.82rem}
-table.findings td,table.packs td,table.inputs td,table.gaps td{overflow-wrap:anywhere}
-table.controls td{overflow-wrap:normal}
-thead th.num{white-space:normal}
-table.controls th.mono{white-space:normal}
-code.digest{word-break:break-all}
-thead{display:table-header-group}
-pre{max-height:none;overflow:visible}
-.badge,.card,.chart,.why,.waiver{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-}
-"""
-
-_SCRIPT = """
-(function () {
-  "use strict";
-  var form = document.getElementById("filters");
-  var count = document.getElementById("filter-count");
-  if (!form || !count) { return; }
-  var rows = Array.prototype.slice.call(document.querySelectorAll("tr.finding"));
-  var groups = Array.prototype.slice.call(document.querySelectorAll("section.resource"));
-  var names = ["status", "severity", "domain"];
-  function boxes(name) {
-    return Array.prototype.filter.call(form.querySelectorAll("input[type=checkbox]"),
-      function (box) { return box.name === name; });
-  }
-  function chosen(name) {
-    var set = {};
-    boxes(name).forEach(function (box) { if (box.checked) { set[box.value] = true; } });
-    return set;
-  }
-  function apply() {
-    var want = {};
-    names.forEach(function (name) { want[name] = chosen(name); });
-    var shown = 0;
-    rows.forEach(function (row) {
-      var on = names.every(function (name) {
-        return want[name][row.getAttribute("data-" + name)] === true;
-      });
-      row.hidden = !on;
-      if (on) { shown += 1; }
-    });
-    groups.forEach(function (group) {
-      group.hidden = !group.querySelector("tr.finding:not([hidden])");
-    });
-    count.textContent = shown === rows.length
-      ? "Showing all " + rows.length + " results."
-      : "Showing " + shown + " of " + rows.length + " results (filtered: " + names.map(function (name) {
-          return name + " " + Object.keys(want[name]).join(", ");
-        }).join("; ") + ").";
-    document.documentElement.setAttribute("data-shown", String(shown));
-  }
-  var query = new URLSearchParams(window.location.search);
-  names.forEach(function (name) {
-    if (query.has(name)) {
-      var values = query.get(name).split(",");
-      boxes(name).forEach(function (box) { box.checked = values.indexOf(box.value) >= 0; });
-    }
-  });
-  form.addEventListener("change", apply);
-  form.addEventListener("submit", function (event) { event.preventDefault(); });
-  document.getElementById("filters-all").addEventListener("click", function () {
-    form.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = true; });
-    apply();
-  });
-  document.getElementById("filters-problems").addEventListener("click", function () {
-    boxes("status").forEach(function (box) { box.checked = box.value !== "PASS" && box.value !== "NOT_APPLICABLE"; });
-    apply();
-  });
-  var opened = [];
-  window.addEventListener("beforeprint", function () {
-    // Printed, the evidence is shown whole; the rules appendix keeps its details folded.
-    opened = Array.prototype.filter.call(document.querySelectorAll(
-      "#glance details:not([open]), #scan details:not([open]), #findings details:not([open])"),
-      function (d) { d.open = true; return true; });
-  });
-  window.addEventListener("afterprint", function () {
-    opened.forEach(function (d) { d.open = false; });
-    opened = [];
-  });
-  form.hidden = false;
-  apply();
-  document.documentElement.setAttribute("data-filters", "ready");
-}());
-"""
 
 
 def _sha256(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-#: Nothing external, nothing inline but this file's own style and script (by hash).
-CSP = ("default-src 'none'; script-src '{script}'; style-src '{style}'; img-src 'none'; font-src 'none'; "
-       "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
-       "manifest-src 'none'; base-uri 'none'; form-action 'none'").format(
-    script=_sha256(_SCRIPT), style=_sha256(_CSS))
+@cache
+def asset(name: str) -> str:
+    """The text of ``assets/<name>`` (``report.css``, ``report.js``): the page's one style sheet and
+    one script, inlined whole.  Read as package data, so an installed copy finds them as well as a
+    checkout does, and once per process: every report inlines the same text."""
+    return resources.files("vendorguard.scanner.reports").joinpath(f"assets/{name}").read_text(encoding="utf-8")
+
+
+@cache
+def csp() -> str:
+    """Nothing external, nothing inline but this file's own style and script (by the hash of the
+    very text `render` inlines)."""
+    return ("default-src 'none'; script-src '{script}'; style-src '{style}'; img-src 'none'; font-src 'none'; "
+            "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
+            "manifest-src 'none'; base-uri 'none'; form-action 'none'").format(
+        script=_sha256(asset("report.js")), style=_sha256(asset("report.css")))
 
 
 def e(value: Any) -> str:
@@ -319,10 +142,7 @@ def rollup(results: list[dict[str, Any]]) -> str:
     decided, else WAIVED if it passes only by an accepted waiver, else PASS; N/A without results
     that apply."""
     statuses = {r.get("status") for r in results}
-    for status in ("FAIL", "UNKNOWN", "WAIVED", "PASS"):
-        if status in statuses:
-            return status
-    return "NOT_APPLICABLE"
+    return next((s for s in STATUSES if s in statuses), Status.NOT_APPLICABLE.value)
 
 
 def control_results(document: dict[str, Any]) -> list[tuple[dict[str, Any], list[tuple[dict[str, Any], list[dict[str, Any]]]]]]:
@@ -405,8 +225,9 @@ def header(document: dict[str, Any]) -> str:
     origins = ", ".join(str(i.get("origin")) for i in inputs if i.get("origin")) or "no input"
     failed = summary.get("failed_by_severity") or {}
     failed_text = ", ".join(f"{n} {s}" for s, n in failed.items() if n)
-    verdict = (f"{by_status.get('FAIL', 0)} failed, {by_status.get('UNKNOWN', 0)} could not be decided, "
-               f"{by_status.get('WAIVED', 0)} waived and {by_status.get('PASS', 0)} passed, of {total} results "
+    verdict = (f"{by_status.get(Status.FAIL.value, 0)} failed, {by_status.get(Status.UNKNOWN.value, 0)} could not "
+               f"be decided, {by_status.get(Status.WAIVED.value, 0)} waived and {by_status.get(Status.PASS.value, 0)} "
+               f"passed, of {total} results "
                f"over {resources} resources" + (f" (failed: {failed_text})" if failed_text else "") + ".")
     identities = _identities(document)
     files = list(dict.fromkeys([str(i.get("origin")) for i in inputs if i.get("source") != "aws" and i.get("origin")]
@@ -420,7 +241,7 @@ def header(document: dict[str, Any]) -> str:
          if identities else "no AWS identity: the inputs were files, not a live account"),
         ("AWS accounts", _join(_accounts(document)) or "none recorded"),
         ("Regions", _join(_regions(document)) or "none recorded"),
-        ("Sources", _join(dict.fromkeys(str(i.get("source")) for i in inputs)) or "none"),
+        ("Sources", _join(dict.fromkeys(str(i.get("title") or i.get("source")) for i in inputs)) or "none"),
         ("Files", "<br>".join(f"<code>{e(f)}</code>" for f in files) if files else "none (a live scan)"),
         ("Rule packs", "<br>".join(
             f"{e(p.get('title'))} <span class=\"note\">— <code>{e(p.get('id'))}</code> version {e(p.get('version'))}, "
@@ -450,7 +271,7 @@ def scan_section(document: dict[str, Any]) -> str:
                           for k, v in meta.items())
         if inp.get("notes"):
             details += "<div><span class=\"label\">notes</span> " + "; ".join(e(n) for n in inp["notes"]) + "</div>"
-        out.append(f"<tr><td>{e(inp.get('source'))}</td><td><code>{e(inp.get('origin'))}</code></td>"
+        out.append(f"<tr><td>{e(inp.get('title') or inp.get('source'))}</td><td><code>{e(inp.get('origin'))}</code></td>"
                    f"{_num(int(inp.get('resources') or 0))}{_num(len(inp.get('unreadable') or []))}"
                    f"<td>{details or '—'}</td></tr>")
     out.append("</tbody></table>")
@@ -498,8 +319,9 @@ def _segments(counts: list[int], width: float, minimum: float) -> list[float]:
             fixed[i] = minimum
 
 
-_FILL = {"FAIL": "#a4161a", "UNKNOWN": "url(#vg-hatch)", "WAIVED": "url(#vg-dots)", "PASS": "#9fd3a9"}
-_CHART_WORD = {"FAIL": "fail", "UNKNOWN": "unknown", "WAIVED": "waived", "PASS": "pass"}
+_FILL = {Status.FAIL.value: "#a4161a", Status.UNKNOWN.value: "url(#vg-hatch)", Status.WAIVED.value: "url(#vg-dots)",
+         Status.PASS.value: "#9fd3a9"}
+_CHART_WORD = {s: s.lower() for s in CHART_STATUSES}
 
 
 def chart(document: dict[str, Any]) -> str:
@@ -511,7 +333,7 @@ def chart(document: dict[str, Any]) -> str:
     height = top + len(by_domain) * (row_h + gap) + 6
     desc = "; ".join(
         f"{d}: " + ", ".join(f"{c.get(s, 0)} {_CHART_WORD[s]}" for s in CHART_STATUSES)
-        + f", {c.get('NOT_APPLICABLE', 0)} not applicable" for d, c in by_domain.items())
+        + f", {c.get(Status.NOT_APPLICABLE.value, 0)} not applicable" for d, c in by_domain.items())
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="domain-chart" role="img" '
         f'aria-labelledby="chart-title chart-desc" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
@@ -532,7 +354,7 @@ def chart(document: dict[str, Any]) -> str:
     y = top
     for domain, counts in by_domain.items():
         values = [int(counts.get(s, 0) or 0) for s in CHART_STATUSES]
-        na = int(counts.get("NOT_APPLICABLE", 0) or 0)
+        na = int(counts.get(Status.NOT_APPLICABLE.value, 0) or 0)
         parts.append(f'<g class="bar" data-domain="{e(domain)}">')
         parts.append(f'<text class="dom" x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end">{e(domain)}</text>')
         widths = _segments(values, bar_w, 26)
@@ -546,7 +368,7 @@ def chart(document: dict[str, Any]) -> str:
             parts.append(f'<rect class="seg" data-domain="{e(domain)}" data-status="{status}" data-count="{count}" '
                          f'x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h}" fill="{_FILL[status]}" '
                          f'stroke="#fff" stroke-width="1"><title>{e(domain)}: {count} {_CHART_WORD[status]}</title></rect>')
-            dark = " on-dark" if status == "FAIL" else ""
+            dark = " on-dark" if status == Status.FAIL.value else ""
             parts.append(f'<text class="seg{dark}" x="{x + w / 2:.1f}" y="{y + row_h / 2 + 4.5:.1f}" '
                          f'text-anchor="middle" aria-hidden="true">{count}</text>')
             x += w
@@ -621,7 +443,7 @@ def controls_section(document: dict[str, Any]) -> str:
 def unreadable_section(document: dict[str, Any]) -> str:
     inputs = _scan(document).get("inputs") or []
     gaps = [(inp, gap) for inp in inputs for gap in inp.get("unreadable") or []]
-    unknown = [r for r in _results(document) if r.get("status") == "UNKNOWN"]
+    unknown = [r for r in _results(document) if r.get("status") == Status.UNKNOWN.value]
     out = ['<section id="unreadable" aria-labelledby="unreadable-h"><h2 id="unreadable-h">What could not be seen</h2>']
     if gaps:
         out.append(f"<p>{len(gaps)} part(s) of the environment could not be read at all. Every rule over them is "
@@ -678,7 +500,7 @@ def _unknown_paths(value: Any, path: str = "") -> list[str]:
 def _evidence_value(value: Any) -> str:
     if value == UNKNOWN_MARK:
         return '<span class="mark unk">(unknown: not visible to the scanner)</span>'
-    if value == SENSITIVE_MARK:
+    if value == REDACTED:
         return '<span class="mark sens">(sensitive: withheld, never shown)</span>'
     note = ""
     if isinstance(value, str) and value[:1] in "{[":
@@ -743,14 +565,14 @@ def _waiver(waiver: Any) -> str:
 def _has_decisions(document: dict[str, Any]) -> bool:
     scan = _scan(document)
     return bool(scan.get("waivers") or scan.get("baseline")
-                or any(r.get("status") == "WAIVED" for r in _results(document)))
+                or any(r.get("status") == Status.WAIVED.value for r in _results(document)))
 
 
 def decisions_section(document: dict[str, Any]) -> str:
     """Waivers (in force, expired, stale) and the baseline comparison, when the scan had them."""
     scan = _scan(document)
     waivers, baseline = scan.get("waivers"), scan.get("baseline")
-    waived = [r for r in _results(document) if r.get("status") == "WAIVED"]
+    waived = [r for r in _results(document) if r.get("status") == Status.WAIVED.value]
     if not _has_decisions(document):
         return ""
     out = ['<section id="decisions" aria-labelledby="decisions-h"><h2 id="decisions-h">Waivers and baseline</h2>']
@@ -897,12 +719,12 @@ def findings_section(document: dict[str, Any]) -> str:
             elif r.get("baseline"):
                 extra = f'<br><span class="note">baseline: {e(r["baseline"])}</span>'
             detail = [f'<p class="reason">{e(r.get("reason"))}</p>']
-            if status == "UNKNOWN":
+            if status == Status.UNKNOWN.value:
                 detail.append(_why_unknown(r))
             detail.append(_waiver(r.get("waiver")))
-            if r.get("evidence") or status != "UNKNOWN":
+            if r.get("evidence") or status != Status.UNKNOWN.value:
                 detail.append(evidence_html(r.get("evidence")))
-            if status not in ("PASS", "NOT_APPLICABLE"):
+            if status not in (Status.PASS.value, Status.NOT_APPLICABLE.value):
                 detail.append(_remediation(rules.get(rid)))
             out.append(
                 f'<tr class="finding" id="result-{index}" data-status="{e(status)}" data-severity="{e(r.get("severity"))}" '
@@ -962,16 +784,16 @@ def render(document: dict[str, Any], **_options: Any) -> str:
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta http-equiv="Content-Security-Policy" content="{csp()}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="{e(tool.get('name', 'vendorguard'))} {e(tool.get('version', ''))}">
 <title>{e(title)}</title>
-<style>{_CSS}</style>
+<style>{asset("report.css")}</style>
 </head>
 <body>
 {body}
-<script>{_SCRIPT}</script>
+<script>{asset("report.js")}</script>
 </body>
 </html>
 """

@@ -16,11 +16,13 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from ..model import DOMAINS
+from ..model import DOMAINS, Status
 from .escape import truncate, xml_text
 
 _MESSAGE_LIMIT = 1000
 _EVIDENCE_LIMIT = 4000
+#: Neither passed nor failed: each is a ``<skipped>`` case.
+_SKIPPED = (Status.UNKNOWN.value, Status.NOT_APPLICABLE.value, Status.WAIVED.value)
 
 
 def render(document: dict[str, Any]) -> str:
@@ -43,9 +45,9 @@ def build(document: dict[str, Any]) -> ET.Element:
         results = sorted(by_domain[domain], key=lambda r: (r["rule_id"], str(r["address"])))
         counts = {
             "tests": len(results),
-            "failures": sum(r["status"] == "FAIL" for r in results),
+            "failures": sum(r["status"] == Status.FAIL.value for r in results),
             "errors": 0,
-            "skipped": sum(r["status"] in ("UNKNOWN", "NOT_APPLICABLE", "WAIVED") for r in results),
+            "skipped": sum(r["status"] in _SKIPPED for r in results),
         }
         suite = ET.SubElement(root, "testsuite", {"name": xml_text(domain), **{k: str(v) for k, v in counts.items()},
                                                    "time": "0"})
@@ -74,16 +76,14 @@ def _testcase(suite: ET.Element, result: dict[str, Any], rule: dict[str, Any] | 
             case.set("line", str(result["line"]))
     status = result["status"]
     reason = xml_text(result.get("reason") or "")
-    if status == "FAIL":
+    if status == Status.FAIL.value:
         failure = ET.SubElement(case, "failure", {"message": truncate(reason, _MESSAGE_LIMIT),
                                                   "type": xml_text(result["severity"])})
         failure.text = _details(result, rule)
-    elif status == "UNKNOWN":
-        ET.SubElement(case, "skipped", {"message": truncate(f"UNKNOWN: {reason}", _MESSAGE_LIMIT)})
-    elif status == "NOT_APPLICABLE":
-        ET.SubElement(case, "skipped", {"message": truncate(f"NOT_APPLICABLE: {reason}", _MESSAGE_LIMIT)})
-    elif status == "WAIVED":
-        ET.SubElement(case, "skipped", {"message": truncate(f"WAIVED: {_waiver(result)}", _MESSAGE_LIMIT)})
+    elif status == Status.WAIVED.value:
+        ET.SubElement(case, "skipped", {"message": truncate(f"{status}: {_waiver(result)}", _MESSAGE_LIMIT)})
+    elif status in _SKIPPED:
+        ET.SubElement(case, "skipped", {"message": truncate(f"{status}: {reason}", _MESSAGE_LIMIT)})
 
 
 def _waiver(result: dict[str, Any]) -> str:

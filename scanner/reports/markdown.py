@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import DOMAINS, SEVERITIES
+from ..model import DOMAINS, SEVERITIES, Status
 from .escape import md_code, md_fence, md_text
 
 MARKER = "<!-- vendorguard-report -->"
 #: GitHub refuses a comment longer than 65,536 characters.
 MAX_CHARS = 65_000
 _ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "⬜"}
+#: The domain table's columns, each status with its icon.
+_COLUMNS = {Status.PASS.value: "✅", Status.FAIL.value: "❌", Status.UNKNOWN.value: "❔", Status.WAIVED.value: "💤"}
 _REASON = 240
 _ADDRESS = 160
 
@@ -46,9 +48,9 @@ def _rank(result: dict[str, Any]) -> tuple[Any, ...]:
 
 def _render(document: dict[str, Any], top: int, max_rows: int, fail_on: str) -> str:
     results = document["results"]
-    fails = sorted((r for r in results if r["status"] == "FAIL"), key=_rank)
-    unknown = sorted((r for r in results if r["status"] == "UNKNOWN"), key=_rank)
-    waived = sorted((r for r in results if r["status"] == "WAIVED"), key=_rank)
+    fails = sorted((r for r in results if r["status"] == Status.FAIL.value), key=_rank)
+    unknown = sorted((r for r in results if r["status"] == Status.UNKNOWN.value), key=_rank)
+    waived = sorted((r for r in results if r["status"] == Status.WAIVED.value), key=_rank)
     rules = {r["id"]: r for r in document.get("rules") or []}
     out = [_verdict(document, fails, unknown, waived, fail_on), ""]
     out += _domain_table(document)
@@ -78,7 +80,7 @@ def _verdict(document: dict[str, Any], fails: list[dict[str, Any]], unknown: lis
     blocking = [r for r in fails if r["severity"] in SEVERITIES and SEVERITIES.index(r["severity"]) <= threshold
                 and (not with_baseline or r.get("baseline") == "new")]
     by_severity = [f"{n} {s}" for s in SEVERITIES if (n := sum(r["severity"] == s for r in fails))]
-    rest = f"{counts.get('PASS', 0)} passed · {len(unknown)} unknown · {len(waived)} waived"
+    rest = f"{counts.get(Status.PASS.value, 0)} passed · {len(unknown)} unknown · {len(waived)} waived"
     if fails:
         new = sum(r.get("baseline") == "new" for r in fails)
         news = f", {new} new" if with_baseline else ""
@@ -101,20 +103,21 @@ def _domain_table(document: dict[str, Any]) -> list[str]:
     if not by_domain:
         return ["_No results._", ""]
     order = {d: i for i, d in enumerate(DOMAINS)}
-    rows = ["| Domain | ✅ PASS | ❌ FAIL | ❔ UNKNOWN | 💤 WAIVED |", "| --- | ---: | ---: | ---: | ---: |"]
-    totals = [0, 0, 0, 0]
+    rows = ["| Domain | " + " | ".join(f"{icon} {s}" for s, icon in _COLUMNS.items()) + " |",
+            "| --- |" + " ---: |" * len(_COLUMNS)]
+    totals = [0] * len(_COLUMNS)
     for domain in sorted(by_domain, key=lambda d: (order.get(d, len(order)), d)):
         counts = by_domain[domain]
-        values = [int(counts.get(s, 0)) for s in ("PASS", "FAIL", "UNKNOWN", "WAIVED")]
+        values = [int(counts.get(s, 0)) for s in _COLUMNS]
         totals = [a + b for a, b in zip(totals, values)]
-        cells = [f"**{v}**" if i == 1 and v else str(v) for i, v in enumerate(values)]
+        cells = [f"**{v}**" if s == Status.FAIL.value and v else str(v) for s, v in zip(_COLUMNS, values)]
         rows.append(f"| {md_text(domain)} | " + " | ".join(cells) + " |")
     rows.append("| **Total** | " + " | ".join(f"**{v}**" for v in totals) + " |")
     return rows + [""]
 
 
 def _top_failures(fails: list[dict[str, Any]], top: int) -> list[str]:
-    important = [r for r in fails if r["severity"] in ("critical", "high")]
+    important = [r for r in fails if r["severity"] in SEVERITIES[:2]]  # critical and high
     title, lower = "#### Critical and high failures", len(fails) - len(important)
     if not important:
         important, title, lower = fails, "#### Failures", 0

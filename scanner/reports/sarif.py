@@ -34,6 +34,7 @@ import urllib.parse
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+from ..model import Status
 from .escape import json_safe, sarif_text, truncate, visible
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -45,6 +46,8 @@ INFORMATION_URI = "https://pypi.org/project/vendorguard/"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 FINGERPRINT_KEY = "vendorguard/v1"
+#: Only what needs attention becomes a result (see above).
+_REPORTED = (Status.FAIL.value, Status.UNKNOWN.value)
 _MESSAGE_LIMIT = 2000
 
 
@@ -63,7 +66,7 @@ def sarif_log(document: dict[str, Any], location_uri: str | None = None,
     catalog = list(document.get("rules") or [])
     known = {r["id"] for r in catalog}
     for result in document["results"]:  # e.g. a checkov check that no selected rule cites
-        if result["status"] in ("FAIL", "UNKNOWN") and result["rule_id"] not in known:
+        if result["status"] in _REPORTED and result["rule_id"] not in known:
             known.add(result["rule_id"])
             catalog.append({"id": result["rule_id"], "title": result["title"], "severity": result["severity"],
                             "domain": result["domain"], "rationale": result["title"], "remediation": {},
@@ -74,7 +77,7 @@ def sarif_log(document: dict[str, Any], location_uri: str | None = None,
     for source in (document.get("scan") or {}).get("inputs") or []:
         inputs.setdefault(str(source.get("source")), []).append(str(source.get("origin")))
     results = [_result(r, index, location_uri, inputs) for r in document["results"]
-               if r["status"] in ("FAIL", "UNKNOWN")]
+               if r["status"] in _REPORTED]
     tool = document.get("tool") or {}
     driver: dict[str, Any] = {
         "name": tool.get("name", "vendorguard"),
@@ -178,7 +181,7 @@ def _result(result: dict[str, Any], index: dict[str, int], location_uri: str | N
     status = result["status"]
     severity = result["severity"] if result.get("severity") in LEVEL else "medium"
     address = str(result["address"])
-    if status == "FAIL":
+    if status == Status.FAIL.value:
         level = LEVEL[severity]
         text = f"{result['title']}: {address} — {result['reason']}"
     else:

@@ -8,11 +8,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..model import Status, severity_rank
 from .escape import terminal, truncate
 
-_STYLE = {"FAIL": "bold red", "UNKNOWN": "yellow", "PASS": "green", "WAIVED": "cyan",
-          "NOT_APPLICABLE": "dim"}
-_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+_STYLE = {Status.FAIL.value: "bold red", Status.UNKNOWN.value: "yellow", Status.PASS.value: "green",
+          Status.WAIVED.value: "cyan", Status.NOT_APPLICABLE.value: "dim"}
 #: A cell is for a person to read: a multi-megabyte name or reason (a hostile plan) is cut, as
 #: rich would take seconds per megabyte to fold it; the JSON report keeps the whole value.
 _CELL_LIMIT = 2000
@@ -22,8 +22,8 @@ def render(document: dict[str, Any], color: bool = False, width: int = 140) -> s
     out = io.StringIO()
     console = Console(file=out, force_terminal=color, no_color=not color, width=width,
                       highlight=False, emoji=False)
-    results = [r for r in document["results"] if r["status"] in ("FAIL", "UNKNOWN")]
-    results.sort(key=lambda r: (r["domain"], r["status"] != "FAIL", _RANK[r["severity"]],
+    results = [r for r in document["results"] if r["status"] in (Status.FAIL.value, Status.UNKNOWN.value)]
+    results.sort(key=lambda r: (r["domain"], r["status"] != Status.FAIL.value, severity_rank(r["severity"]),
                                 r["rule_id"], r["address"]))
     domains: dict[str, list[dict[str, Any]]] = {}
     for result in results:
@@ -43,7 +43,7 @@ def render(document: dict[str, Any], color: bool = False, width: int = 140) -> s
     summary = document["summary"]
     counts = summary["by_status"]
     line = Text()
-    for status in ("PASS", "FAIL", "UNKNOWN", "NOT_APPLICABLE", "WAIVED"):
+    for status in (s.value for s in Status):
         if counts.get(status):
             line.append(f"{status} {counts[status]}  ", style=_STYLE[status])
     failed = ", ".join(f"{n} {s}" for s, n in summary["failed_by_severity"].items() if n)
