@@ -18,12 +18,13 @@ pytest.importorskip("pulumi_aws")
 # pulumi-aws warns about its own deprecated aliases when its modules are imported.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-from vendorguard.scanner import provision  # noqa: E402
+from vendorguard.scanner.provision import deploy, mocks, templates  # noqa: E402
+from vendorguard.scanner.provision.check import check  # noqa: E402
 from vendorguard.scanner.errors import InputError  # noqa: E402
 from vendorguard.scanner.model import Status  # noqa: E402
 
 TEMPLATE = "hipaa-baseline"
-PROGRAM = provision.template_dir(TEMPLATE)
+PROGRAM = templates.template_dir(TEMPLATE)
 
 #: rule id → why it is UNKNOWN on the default stack.  The mocks return ids and ARNs (as a stack
 #: export after `up` shows them) and the program sets every attribute a rule reads, so nothing
@@ -87,12 +88,12 @@ def statuses(report: Any, status: Status) -> set[str]:
 
 @pytest.fixture(scope="module")
 def default_report() -> Any:
-    return provision.check(TEMPLATE)
+    return check(TEMPLATE)
 
 
 @pytest.fixture(scope="module")
 def default_export() -> dict[str, Any]:
-    return provision.mock_export(TEMPLATE)
+    return mocks.mock_export(TEMPLATE)
 
 
 # -- the default stack passes --------------------------------------------------------------------------
@@ -151,11 +152,11 @@ def test_the_stack_builds_what_the_issue_lists(default_report: Any, default_expo
     keys = [r for r in default_export["deployment"]["resources"] if r["type"] == "aws:kms/key:Key"]
     assert {k["inputs"]["tags"]["Purpose"] for k in keys} == {"s3", "rds", "logs", "backup"}
     # Every region/account control is decided (PASS) by what the stack itself builds.
-    scoped = {r.rule_id for r in default_report.results if r.address.startswith(provision.MOCK_ACCOUNT)}
+    scoped = {r.rule_id for r in default_report.results if r.address.startswith(mocks.MOCK_ACCOUNT)}
     assert {"VG-GD-001", "VG-SH-001", "VG-MAC-001", "VG-INS-001", "VG-CFG-001", "VG-CT-001", "VG-EC2-002",
             "VG-S3-007", "VG-IAM-003", "VG-BAK-001", "VG-IR-002", "VG-IR-003", "VG-IR-004"} <= scoped
     assert all(r.status is Status.PASS for r in default_report.results
-               if r.address.startswith(provision.MOCK_ACCOUNT))
+               if r.address.startswith(mocks.MOCK_ACCOUNT))
 
 
 def test_the_export_is_stack_export_shaped(default_export: dict[str, Any]) -> None:
@@ -197,7 +198,7 @@ def test_every_knob_is_exercised() -> None:
 
 @pytest.mark.parametrize("knob", sorted(PROOF))
 def test_turning_a_hardening_off_fails_its_rule(knob: str) -> None:
-    report = provision.check(TEMPLATE, {"disable": knob})
+    report = check(TEMPLATE, {"disable": knob})
     assert statuses(report, Status.FAIL) == PROOF[knob]
     assert statuses(report, Status.UNKNOWN) == set(EXPECTED_UNKNOWN)
 
@@ -205,13 +206,13 @@ def test_turning_a_hardening_off_fails_its_rule(knob: str) -> None:
 @pytest.mark.parametrize(("config", "rules"), CONFIG_WEAKENINGS,
                          ids=[",".join(f"{k}={v}" for k, v in c.items()) for c, _ in CONFIG_WEAKENINGS])
 def test_weak_settings_fail_their_rule(config: dict[str, str], rules: set[str]) -> None:
-    report = provision.check(TEMPLATE, config)
+    report = check(TEMPLATE, config)
     assert statuses(report, Status.FAIL) == rules
 
 
 @pytest.mark.parametrize("knob", sorted(UNDECIDABLE))
 def test_account_wide_controls_turned_off_are_never_pass(knob: str) -> None:
-    report = provision.check(TEMPLATE, {"disable": knob})
+    report = check(TEMPLATE, {"disable": knob})
     assert statuses(report, Status.FAIL) == set()
     assert statuses(report, Status.UNKNOWN) == UNDECIDABLE[knob] | set(EXPECTED_UNKNOWN)
     for result in report.results:
@@ -227,13 +228,13 @@ def test_account_wide_controls_turned_off_are_never_pass(knob: str) -> None:
     {"phiBucketNames": '["acme-claims-phi", "acme-remits-phi"]', "natGateway": "false", "auditorAccountId": ""},
 ], ids=["mysql", "certificate-arn", "eu-west-1-3az", "two-phi-buckets-no-auditor"])
 def test_other_settings_still_pass(config: dict[str, str]) -> None:
-    report = provision.check(TEMPLATE, config)
+    report = check(TEMPLATE, config)
     assert statuses(report, Status.FAIL) == set()
     assert statuses(report, Status.UNKNOWN) == set(EXPECTED_UNKNOWN)
 
 
 def test_settings_reach_the_resources() -> None:
-    document = provision.mock_export(TEMPLATE, {
+    document = mocks.mock_export(TEMPLATE, {
         "region": "eu-west-1", "azCount": "3", "phiBucketNames": "acme-claims-phi,acme-remits-phi",
         "tags": '{"CostCenter": "billing"}', "auditorAccountId": "",
     })
@@ -260,7 +261,7 @@ def test_settings_reach_the_resources() -> None:
 ])
 def test_bad_settings_are_one_line_input_errors(config: dict[str, str], message: str) -> None:
     with pytest.raises(InputError) as caught:
-        provision.check(TEMPLATE, config)
+        check(TEMPLATE, config)
     assert caught.value.where == f"template {TEMPLATE}"
     assert message in caught.value.problem and "\n" not in str(caught.value)
 
@@ -270,8 +271,8 @@ def test_runs_are_isolated(default_report: Any) -> None:
     import pulumi
 
     root = pulumi.runtime.get_root_resource()
-    weakened = provision.check(TEMPLATE, {"disable": "rotation,versioning"})
-    again = provision.check(TEMPLATE)
+    weakened = check(TEMPLATE, {"disable": "rotation,versioning"})
+    again = check(TEMPLATE)
     assert statuses(weakened, Status.FAIL) == {"VG-KMS-001", "VG-S3-004"}
     assert statuses(again, Status.FAIL) == set()
     assert sorted((r.rule_id, r.address, r.status.value) for r in again.results) == \
@@ -282,33 +283,33 @@ def test_runs_are_isolated(default_report: Any) -> None:
 
 
 def test_check_with_one_pack(default_report: Any) -> None:
-    report = provision.check(TEMPLATE, packs=["hipaa"])
+    report = check(TEMPLATE, packs=["hipaa"])
     assert [p.id for p in report.packs] == ["hipaa"]
     assert statuses(report, Status.FAIL) == set()
 
 
 def test_unknown_template() -> None:
     with pytest.raises(InputError, match="no such template 'nope' \\(available: hipaa-baseline\\)"):
-        provision.check("nope")
+        check("nope")
 
 
 # -- the provisioning side (no Pulumi CLI in tests) -----------------------------------------------------------
 def test_config_pairs() -> None:
-    assert provision.parse_config(["region=eu-west-1", "aws:profile=x", "tags={\"a\": \"b=c\"}"]) == {
+    assert templates.parse_config(["region=eu-west-1", "aws:profile=x", "tags={\"a\": \"b=c\"}"]) == {
         "vendorguard:region": "eu-west-1", "aws:profile": "x", "vendorguard:tags": '{"a": "b=c"}'}
-    assert provision.parse_config({"azCount": 3}) == {"vendorguard:azCount": "3"}
+    assert templates.parse_config({"azCount": 3}) == {"vendorguard:azCount": "3"}
     with pytest.raises(InputError, match="expected KEY=VALUE"):
-        provision.parse_config(["region"])
+        templates.parse_config(["region"])
     with pytest.raises(InputError, match="not a config key"):
-        provision.parse_config(["bad key=1"])
+        templates.parse_config(["bad key=1"])
 
 
 def test_missing_cli_is_one_line_with_the_install_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    for call in (lambda: provision.preview(TEMPLATE, "dev"), lambda: provision.up(TEMPLATE, "dev"),
-                 lambda: provision.destroy(TEMPLATE, "dev"), lambda: provision.outputs(TEMPLATE, "dev")):
+    for call in (lambda: deploy.preview(TEMPLATE, "dev"), lambda: deploy.up(TEMPLATE, "dev"),
+                 lambda: deploy.destroy(TEMPLATE, "dev"), lambda: deploy.outputs(TEMPLATE, "dev")):
         with pytest.raises(InputError) as caught:
             call()
         message = str(caught.value)
@@ -320,7 +321,7 @@ def test_missing_cli_is_one_line_with_the_install_hint(tmp_path: Path, monkeypat
 def test_bad_stack_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     with pytest.raises(InputError, match="--stack: not a stack name"):
-        provision.preview(TEMPLATE, "no/slashes")
+        deploy.preview(TEMPLATE, "no/slashes")
 
 
 def test_local_state_and_generated_passphrase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -328,19 +329,19 @@ def test_local_state_and_generated_passphrase(tmp_path: Path, monkeypatch: pytes
     for name in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
         monkeypatch.delenv(name, raising=False)
     state = tmp_path / "vendorguard" / "pulumi-state"
-    assert provision.backend_url() == state.as_uri()
+    assert deploy.backend_url() == state.as_uri()
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
-    env = provision.passphrase_env()
+    env = deploy.passphrase_env()
     secret = Path(env["PULUMI_CONFIG_PASSPHRASE_FILE"])
     assert secret == state / "passphrase"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     first = secret.read_text()
     assert len(first.strip()) >= 40
-    assert provision.passphrase_env() == env and secret.read_text() == first  # generated once
+    assert deploy.passphrase_env() == env and secret.read_text() == first  # generated once
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "from-the-environment")
-    assert provision.passphrase_env() == {"PULUMI_CONFIG_PASSPHRASE": "from-the-environment"}
+    assert deploy.passphrase_env() == {"PULUMI_CONFIG_PASSPHRASE": "from-the-environment"}
     monkeypatch.setenv("PULUMI_BACKEND_URL", "s3://state-bucket/vendorguard")
-    assert provision.backend_url() == "s3://state-bucket/vendorguard"
+    assert deploy.backend_url() == "s3://state-bucket/vendorguard"
 
 
 def test_stack_opens_with_local_state_passphrase_and_config(tmp_path: Path,
@@ -357,7 +358,7 @@ def test_stack_opens_with_local_state_passphrase_and_config(tmp_path: Path,
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     for name in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
         monkeypatch.delenv(name, raising=False)
-    stack = provision.Deployment(TEMPLATE, "prod", {"alertEmail": "sec@vendor.example"}).open()
+    stack = deploy.Deployment(TEMPLATE, "prod", {"alertEmail": "sec@vendor.example"}).open()
     assert stack.name == "prod"
     base = tmp_path / "data" / "vendorguard"
     project = base / "pulumi-projects" / "vendorguard-hipaa-baseline"
@@ -379,5 +380,5 @@ def test_template_ships_as_package_data() -> None:
                  "hipaa_baseline/requirements.txt", "hipaa_baseline/vg_baseline/settings.py",
                  "terraform/hipaa_baseline/versions.tf"):
         assert root.joinpath(name).is_file(), name
-    assert provision.project_name(TEMPLATE) == "vendorguard-hipaa-baseline"
+    assert templates.project_name(TEMPLATE) == "vendorguard-hipaa-baseline"
     assert os.path.samefile(PROGRAM, Path(str(root.joinpath("hipaa_baseline"))))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from vendorguard.scanner import checkov as ck
+from vendorguard.scanner.checkov import mapping, merge, runner
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.model import Status
 
@@ -33,7 +33,7 @@ def referenced_checks() -> list[str]:
 @pytest.fixture(scope="module")
 def checkov_run() -> Any:
     assert CHECKOV.is_file(), f"{CHECKOV} is missing: run `make install` (or `make -f checkov.mk checkov`)"
-    return ck.run_checkov(TWIN, "terraform", checkov=str(CHECKOV), checks=referenced_checks())
+    return runner.run_checkov(TWIN, "terraform", checkov=str(CHECKOV), checks=referenced_checks())
 
 
 def test_no_failed_check_among_those_our_rules_cite(checkov_run: Any) -> None:
@@ -69,10 +69,10 @@ def test_every_exception_is_an_inline_skip_with_a_reason(checkov_run: Any) -> No
 def test_the_twin_builds_the_same_kinds_of_resources() -> None:
     """Every Terraform type the Pulumi program's resources map to is declared by the twin."""
     pytest.importorskip("pulumi")
-    from vendorguard.scanner import provision
+    from vendorguard.scanner.provision.mocks import mock_export
     from vendorguard.scanner.sources.pulumi import terraform_type
 
-    document = provision.mock_export("hipaa-baseline")
+    document = mock_export("hipaa-baseline")
     pulumi_types = {terraform_type(r["type"]) for r in document["deployment"]["resources"]} - {None}
     # Folded children count too: they are resources of their own in both.
     declared = set(re.findall(r'^resource "([a-z0-9_]+)"', "\n".join(p.read_text() for p in TWIN.glob("*.tf")),

@@ -1,59 +1,24 @@
-"""The hardened reference stacks in ``infra_templates/``: deployed through the Pulumi Automation
-API, and proven offline by scanning what the program registers under Pulumi's mocks.
+"""The reference program under Pulumi's mocks, recorded as a ``pulumi stack export`` document:
+what the offline proof scans.
 
-``vendorguard provision preview|up|destroy|outputs --template hipaa-baseline --stack NAME``
-drives the template's Pulumi program in process (an inline Automation API program) with the
-Pulumi CLI as the engine:
-
-- **State** is local by default: ``file://$XDG_DATA_HOME/vendorguard/pulumi-state`` (created,
-  mode 0700); ``PULUMI_BACKEND_URL`` chooses another backend (S3, Pulumi Cloud, …).
-- **Secrets** use the passphrase provider.  ``PULUMI_CONFIG_PASSPHRASE`` or
-  ``PULUMI_CONFIG_PASSPHRASE_FILE`` from the environment win; otherwise a random passphrase is
-  generated once into ``pulumi-state/passphrase`` (mode 0600) and used from then on.  Back that file
-  up with the state: without it the stack's secrets cannot be decrypted.
-- **Stack config** (``--config KEY=VALUE``; a key without a namespace is ``vendorguard:KEY``) is
-  kept in ``$XDG_DATA_HOME/vendorguard/pulumi-projects/<project>/Pulumi.<stack>.yaml`` and
-  re-applied on every command that is given it.
-- **Progress** is streamed line by line to `on_output`.
-
-``vendorguard provision check`` needs no CLI, no cloud and no credentials: `check` runs the program
-under ``pulumi.runtime.set_mocks`` (a preview: values that exist only after deployment stay
-unknown), records every resource it registers in the shape of ``pulumi stack export``, reads that
-with the Pulumi source, and scans it with the packs.
+No CLI, no cloud and no credentials: the program runs under ``pulumi.runtime.set_mocks`` as a
+preview (values that exist only after deployment stay unknown), the mocks answer as AWS would, and
+every resource it registers is recorded in the shape of ``pulumi stack export``.  This is Pulumi
+runtime plumbing only, kept apart from the scan (`check`) so that the document can be had on its own.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import os
-import re
-import secrets
-import shutil
-import subprocess
 import sys
 import threading
 import uuid
-from collections import Counter
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
-from importlib import resources
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from .errors import InputError
-
-if TYPE_CHECKING:
-    from .results import ScanReport
-    from .scan import Decisions
-
-#: Template name on the command line → folder under ``infra_templates/``.
-TEMPLATES = {"hipaa-baseline": "hipaa_baseline"}
-#: The config namespace the templates read.
-NAMESPACE = "vendorguard"
-INSTALL_HINT = "install it with `curl -fsSL https://get.pulumi.com | sh`"
+from ..errors import InputError
+from .templates import NAMESPACE, installed_version, parse_config, project_name, run_program, template_dir
 
 #: The account, partition and region the mocks answer with (AWS's documentation account).
 MOCK_ACCOUNT = "123456789012"
@@ -70,62 +35,6 @@ CHECK_EXAMPLE_CONFIG = {
     "vendorguard:auditorExternalId": "example-practice-audit-2024",
 }
 
-_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-_CONFIG_KEY = re.compile(r"^(?:[A-Za-z0-9_.-]+:)?[A-Za-z0-9_.-]+$")
-
-
-# -- templates and config --------------------------------------------------------------------------------
-def template_names() -> list[str]:
-    return sorted(TEMPLATES)
-
-
-def template_dir(template: str) -> Path:
-    """The template's program folder (shipped as package data, found through importlib.resources)."""
-    folder = TEMPLATES.get(template)
-    if folder is None:
-        raise InputError("--template", f"no such template {template!r} (available: {', '.join(template_names())})")
-    found = resources.files("vendorguard.infra_templates").joinpath(folder)
-    path = Path(str(found))
-    if not (path / "__main__.py").is_file():
-        raise InputError(template, f"the template's program is missing ({path}/__main__.py): "
-                                   "reinstall vendorguard")
-    return path
-
-
-def project_name(template: str) -> str:
-    """The Pulumi project name in the template's Pulumi.yaml."""
-    text = (template_dir(template) / "Pulumi.yaml").read_text(encoding="utf-8")
-    match = re.search(r"(?m)^name:\s*(\S+)\s*$", text)
-    return match.group(1) if match else f"vendorguard-{template}"
-
-
-def parse_config(pairs: Iterable[str] | Mapping[str, Any] | None) -> dict[str, str]:
-    """``KEY=VALUE`` pairs (or a mapping) as Pulumi config: a key without a namespace is
-    ``vendorguard:KEY``; values are strings (JSON for lists and objects)."""
-    if not pairs:
-        return {}
-    items: list[tuple[str, Any]]
-    if isinstance(pairs, Mapping):
-        items = list(pairs.items())
-    else:
-        items = []
-        for pair in pairs:
-            key, sep, value = str(pair).partition("=")
-            if not sep:
-                raise InputError("--config", f"expected KEY=VALUE, got {pair!r}")
-            items.append((key, value))
-    out: dict[str, str] = {}
-    for key, value in items:
-        key = key.strip()
-        if not _CONFIG_KEY.match(key):
-            raise InputError("--config", f"not a config key: {key!r}")
-        if ":" not in key:
-            key = f"{NAMESPACE}:{key}"
-        out[key] = value if isinstance(value, str) else json.dumps(value)
-    return out
-
-
-# -- the offline proof: the program under Pulumi's mocks ----------------------------------------------
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 #: ELB log-delivery accounts (the regions that have one; newer regions use the service principal).
@@ -334,7 +243,7 @@ class _Mocks:
             elb = _ELB_ACCOUNTS.get(self.region, "127311923021")
             return {"id": elb, "arn": f"arn:{self.partition}:iam::{elb}:root", "region": self.region}
         raise InputError("provision check", f"the program calls {token}, which the offline check "
-                                            "cannot answer (add it to scanner/provision.py's mocks)")
+                                            "cannot answer (add it to scanner/provision/mocks.py)")
 
     def register_transform(self, transform: Any) -> None:
         """Transforms are not run under mocks (the program registers none)."""
@@ -394,36 +303,6 @@ def _recording_monitor(mocks: _Mocks) -> Any:
     return RecordingMonitor()
 
 
-_PROGRAM_LOCK = threading.Lock()
-
-
-def _drop_program_modules(folder: Path) -> None:
-    """Forget the modules imported from the program's folder (its helper package)."""
-    prefix = str(folder) + os.sep
-    for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if isinstance(path, str) and path.startswith(prefix):
-            del sys.modules[name]
-
-
-def run_program(folder: Path) -> None:
-    """Run a template's ``__main__.py`` as Pulumi's Python host does (its folder first on sys.path),
-    in a fresh module namespace: its helper modules are imported anew and forgotten afterwards."""
-    folder = folder.resolve()
-    with _PROGRAM_LOCK:
-        saved = list(sys.path)
-        _drop_program_modules(folder)
-        sys.path.insert(0, str(folder))
-        try:
-            main = folder / "__main__.py"
-            code = compile(main.read_text(encoding="utf-8"), str(main), "exec")
-            # Not runpy: it would swap sys.modules["__main__"] and sys.argv[0] for the whole process.
-            exec(code, {"__name__": "__main__", "__file__": str(main), "__builtins__": __builtins__})  # noqa: S102
-        finally:
-            sys.path[:] = saved
-            _drop_program_modules(folder)
-
-
 def _in_fresh_runtime(work: Callable[[], Any]) -> Any:
     """Run `work` on a new thread: Pulumi keeps its runtime settings, config and root stack in
     context variables and its own event loop, so a new thread with a new loop starts from nothing
@@ -480,7 +359,7 @@ def mock_export(template: str, config: Mapping[str, str] | Iterable[str] | None 
         "version": 3,
         "deployment": {
             "manifest": {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                         "magic": "", "version": _version("pulumi")},
+                         "magic": "", "version": installed_version("pulumi")},
             "resources": _in_order([_engine_urns(record) for record in records]),
         },
     }
@@ -523,233 +402,3 @@ def _engine_urns(record: dict[str, Any]) -> dict[str, Any]:
     if "propertyDependencies" in out:
         out["propertyDependencies"] = {k: [fix(u) for u in v] for k, v in out["propertyDependencies"].items()}
     return out
-
-
-def _version(distribution: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return None
-
-
-def check(template: str = "hipaa-baseline", config: Mapping[str, str] | Iterable[str] | None = None,
-          packs: Iterable[str] = (), decisions: "Decisions | None" = None) -> "ScanReport":
-    """The offline proof: the template under mocks, read by the Pulumi source, scanned with the
-    packs (default: the shipped ones).  The inventory's notes say that it ran under mocks and list
-    every UNKNOWN with the value it waits for."""
-    from .catalog import select
-    from .model import Status
-    from .scan import now, run
-    from .sources.pulumi import read_pulumi
-
-    started = now()
-    _, selection = select(packs)
-    document = mock_export(template, config)
-    inventory = read_pulumi(f"template {template} (offline, under Pulumi mocks)", document,
-                            account=MOCK_ACCOUNT)
-    inventory.metadata.update(template=template, mocked=True, account=MOCK_ACCOUNT)
-    report = run([inventory], selection, started, decisions,
-                 provision={"template": template, "mocked": True,
-                            "config": {k: v for k, v in sorted(parse_config(config).items())}})
-    unknown = [r for r in report.results if r.status is Status.UNKNOWN]
-    waiting = (f"{len(unknown)} UNKNOWN, each waiting for a value that exists only after deployment:"
-               if unknown else "no UNKNOWN")
-    inventory.notes.insert(0, f"offline check: the {template} program ran under Pulumi mocks as a "
-                              f"preview ({len(inventory.resources)} resources assessed); {waiting}")
-    notes = [f"UNKNOWN {r.rule_id} on {r.address}: {r.reason}" for r in unknown]
-    built = Counter(r.type for r in inventory.resources)
-    notes.append("the stack builds (as assessed): " + ", ".join(f"{n} {t}" for t, n in sorted(built.items())))
-    decided = {r.rule_id for r in report.results}
-    live_only = [r for r in selection.rules if r.id not in decided and r.sources and "pulumi" not in r.sources]
-    absent = [r for r in selection.rules if r.id not in decided and r not in live_only]
-    if absent:
-        notes.append(f"{len(absent)} rules have no resource in the stack: " + ", ".join(
-            f"{r.id} ({'/'.join(r.resource_types)})" for r in sorted(absent, key=lambda r: r.id)))
-    if live_only:
-        notes.append(f"{len(live_only)} rules only a live scan decides: "
-                     + ", ".join(r.id for r in sorted(live_only, key=lambda r: r.id)))
-    inventory.notes[1:1] = notes
-    return report
-
-
-# -- deploying: the Automation API and the Pulumi CLI ----------------------------------------------------
-def data_dir() -> Path:
-    """``$XDG_DATA_HOME/vendorguard`` (default ``~/.local/share/vendorguard``)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "vendorguard"
-
-
-def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
-def state_dir() -> Path:
-    return _private_dir(data_dir() / "pulumi-state")
-
-
-def backend_url() -> str:
-    return os.environ.get("PULUMI_BACKEND_URL") or state_dir().as_uri()
-
-
-def passphrase_env() -> dict[str, str]:
-    """How the passphrase secrets provider gets its passphrase (see the module docstring)."""
-    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
-        if os.environ.get(name) is not None:
-            return {name: os.environ[name]}
-    path = state_dir() / "passphrase"
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(32) + "\n")
-    return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
-
-
-def pulumi_cli() -> Path:
-    """The Pulumi CLI: on PATH, or where its installer puts it (``~/.pulumi/bin``)."""
-    found = shutil.which("pulumi")
-    candidates = [Path(found)] if found else []
-    candidates.append(Path.home() / ".pulumi" / "bin" / "pulumi")
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise InputError("pulumi", f"the Pulumi CLI is not installed (provision preview/up/destroy/outputs "
-                               f"need it): {INSTALL_HINT}; `vendorguard provision check` works without it")
-
-
-def _command() -> Any:
-    from pulumi import automation as auto
-
-    cli = pulumi_cli()
-    try:
-        return auto.PulumiCommand(root=str(cli.parent.parent))
-    except auto.InvalidVersionError as exc:
-        raise InputError(str(cli), f"unsupported Pulumi CLI version: {exc}; {INSTALL_HINT}") from None
-    except (OSError, subprocess.CalledProcessError) as exc:  # `pulumi version` did not run
-        raise InputError(str(cli), f"the Pulumi CLI does not run ({exc}); {INSTALL_HINT}") from None
-
-
-@dataclass
-class Deployment:
-    """One template deployed as one stack: what the CLI's provision commands act on."""
-
-    template: str
-    stack: str
-    config: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not _STACK_NAME.match(self.stack):
-            raise InputError("--stack", f"not a stack name: {self.stack!r} (letters, digits, _ . -)")
-        self.config = parse_config(self.config)
-        self.folder = template_dir(self.template)
-        self.project = project_name(self.template)
-
-    def workspace_dir(self) -> Path:
-        return _private_dir(data_dir() / "pulumi-projects" / self.project)
-
-    def open(self) -> Any:
-        """The Automation API stack (created on first use), with `config` applied."""
-        from pulumi import automation as auto
-
-        command = _command()
-        folder = self.folder
-        settings = auto.ProjectSettings(name=self.project, runtime="python",
-                                        backend=auto.ProjectBackend(backend_url()))
-        options = auto.LocalWorkspaceOptions(
-            work_dir=str(self.workspace_dir()),
-            project_settings=settings,
-            secrets_provider="passphrase",
-            env_vars={**passphrase_env(), "PULUMI_SKIP_UPDATE_CHECK": "true"},
-            pulumi_command=command,
-        )
-        try:
-            stack = auto.create_or_select_stack(self.stack, project_name=self.project,
-                                                program=lambda: run_program(folder), opts=options)
-            if self.config:
-                stack.set_all_config({k: auto.ConfigValue(v) for k, v in self.config.items()})
-        except auto.CommandError as exc:
-            raise ProvisionError(f"stack {self.stack}", _last_line(str(exc))) from None
-        return stack
-
-    def _install_provider(self, stack: Any) -> None:
-        version = _version("pulumi_aws")
-        if version:
-            stack.workspace.install_plugin("aws", f"v{version}")
-
-
-class ProvisionError(InputError):
-    """A Pulumi operation that failed (one line; the CLI prints it and exits 2)."""
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "failed"
-
-
-def _echo(line: str) -> None:
-    sys.stdout.write(line if line.endswith("\n") else line + "\n")
-    sys.stdout.flush()
-
-
-@contextmanager
-def _operation(what: str, stack: str) -> Iterator[None]:
-    from pulumi import automation as auto
-
-    try:
-        yield
-    except auto.CommandError as exc:
-        raise ProvisionError(f"pulumi {what} ({stack})", _last_line(str(exc))) from None
-
-
-def preview(template: str, stack: str, config: Mapping[str, str] | Iterable[str] | None = None,
-            on_output: Callable[[str], None] | None = _echo) -> dict[str, int]:
-    """``pulumi preview``: the change summary (operation → count)."""
-    deployment = Deployment(template, stack, parse_config(config))
-    handle = deployment.open()
-    with _operation("preview", stack):
-        deployment._install_provider(handle)
-        result = handle.preview(on_output=on_output, color="never", diff=False)
-    return {str(k): v for k, v in (result.change_summary or {}).items()}
-
-
-def up(template: str, stack: str, config: Mapping[str, str] | Iterable[str] | None = None,
-       on_output: Callable[[str], None] | None = _echo) -> dict[str, Any]:
-    """``pulumi up``: the stack's outputs afterwards (secrets masked)."""
-    deployment = Deployment(template, stack, parse_config(config))
-    handle = deployment.open()
-    with _operation("up", stack):
-        deployment._install_provider(handle)
-        result = handle.up(on_output=on_output, color="never")
-    return _shown(result.outputs)
-
-
-def destroy(template: str, stack: str, config: Mapping[str, str] | Iterable[str] | None = None,
-            on_output: Callable[[str], None] | None = _echo, remove: bool = False) -> dict[str, int]:
-    """``pulumi destroy`` (deletion protection and non-empty buckets stop it: see the README);
-    `remove` also deletes the stack and its config afterwards."""
-    deployment = Deployment(template, stack, parse_config(config))
-    handle = deployment.open()
-    with _operation("destroy", stack):
-        result = handle.destroy(on_output=on_output, color="never")
-        if remove:
-            handle.workspace.remove_stack(stack)
-    return dict(result.summary.resource_changes or {})
-
-
-def outputs(template: str, stack: str, config: Mapping[str, str] | Iterable[str] | None = None) -> dict[str, Any]:
-    """The stack's outputs (secrets masked)."""
-    deployment = Deployment(template, stack, parse_config(config))
-    handle = deployment.open()
-    with _operation("stack output", stack):
-        return _shown(handle.outputs())
-
-
-def _shown(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: "[secret]" if getattr(v, "secret", False) else getattr(v, "value", v)
-            for name, v in sorted(values.items())}
