@@ -13,6 +13,7 @@ from .session import DATA_READS
 
 IAM_PREFIX = {
     "efs": "elasticfilesystem", "elbv2": "elasticloadbalancing", "opensearch": "es", "s3control": "s3",
+    "dynamodbstreams": "dynamodb", "stepfunctions": "states",
 }
 
 IRREGULAR = {
@@ -24,25 +25,26 @@ IRREGULAR = {
     ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
 }
 
-#: Never granted: reads of data rather than configuration (see session.DATA_READS).
-DENIED = sorted({
-    "s3:GetObject", "s3:GetObjectVersion", "secretsmanager:GetSecretValue", "ssm:GetParameter",
-    "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory", "kms:Decrypt",
-    "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "dynamodb:GetItem",
-    "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "lambda:GetFunction",
-    "sqs:ReceiveMessage", "ec2:GetPasswordData", "ec2:GetConsoleOutput", "rds:DownloadDBLogFilePortion",
-})
+#: IAM actions that read data without an API operation of their own (a versioned object is read
+#: by GetObject with a VersionId, authorised as s3:GetObjectVersion).
+_DATA_ONLY_ACTIONS = ("s3:GetObjectVersion", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging",
+                      "dynamodb:PartiQLSelect", "lambda:GetFunctionConfiguration", "ec2:DescribeInstanceAttribute")
 
 
 def iam_action(service: str, operation: str) -> str:
     return IRREGULAR.get((service, operation)) or f"{IAM_PREFIX.get(service, service)}:{operation}"
 
 
+#: Never granted: every data read the guard refuses (`session.DATA_READS`), as IAM actions.
+DENIED = sorted({iam_action(service, op) for service, ops in DATA_READS.items() for op in ops}
+                | set(_DATA_ONLY_ACTIONS))
+
+
 def scanning_policy(operations: Iterable[tuple[str, str]]) -> dict:
     """The permissions policy for a role that can run exactly these operations."""
     actions = sorted({iam_action(s, o) for s, o in operations
                       if (s, o) not in {("sts", "GetCallerIdentity"), ("sts", "AssumeRole")}
-                      and o not in DATA_READS})
+                      and o not in DATA_READS.get(s, ())})
     return {
         "Version": "2012-10-17",
         "Statement": [

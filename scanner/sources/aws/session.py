@@ -26,16 +26,36 @@ from ...errors import InputError
 
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 
-#: Reads of data, not configuration: never called, never granted, whatever a collector declares.
-DATA_READS = frozenset({
-    "GetObject", "GetObjectAcl", "GetObjectTagging", "GetObjectAttributes", "GetObjectTorrent",
-    "GetSecretValue", "BatchGetSecretValue", "GetParameter", "GetParameters", "GetParametersByPath",
-    "GetParameterHistory", "GetLogEvents", "FilterLogEvents", "GetLogRecord", "GetQueryResults",
-    "GetItem", "BatchGetItem", "Query", "Scan", "GetRecords", "GetShardIterator", "GetFunction",
-    "GetLayerVersion", "GetDownloadUrlForLayer", "BatchGetImage", "GetAuthorizationToken",
-    "GetPasswordData", "GetConsoleOutput", "GetConsoleScreenshot", "Decrypt", "GenerateDataKey",
-    "GetDataKey", "ReceiveMessage", "GetSessionToken", "GetFederationToken", "GetCredentialReport",
-})
+#: Reads of data, not configuration, by boto3 service: never called, never granted, whatever a
+#: collector declares.  The guard refuses these operation names in every service; the scanning
+#: policy's Deny statement is derived from this table (`iam_policy.DENIED`), so the two cannot
+#: drift apart.  Operations not named like reads (``Query``, ``StartQuery``) are listed too: the
+#: guard refuses them anyway, and the Deny must cover them against a broader attached policy.
+DATA_READS: dict[str, frozenset[str]] = {
+    "s3": frozenset({"GetObject", "GetObjectAcl", "GetObjectTagging", "GetObjectAttributes", "GetObjectTorrent"}),
+    "s3express": frozenset({"CreateSession"}),
+    "secretsmanager": frozenset({"GetSecretValue", "BatchGetSecretValue"}),
+    "ssm": frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"}),
+    "logs": frozenset({"GetLogEvents", "FilterLogEvents", "GetLogRecord", "GetQueryResults", "StartQuery",
+                       "StartLiveTail"}),
+    "dynamodb": frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "ExecuteStatement",
+                           "BatchExecuteStatement"}),
+    "dynamodbstreams": frozenset({"GetRecords", "GetShardIterator"}),
+    "kinesis": frozenset({"GetRecords", "GetShardIterator"}),
+    "athena": frozenset({"GetQueryResults"}),
+    "glacier": frozenset({"GetJobOutput"}),
+    "stepfunctions": frozenset({"GetExecutionHistory"}),
+    "codecommit": frozenset({"GetBlob", "GetFile"}),
+    "lambda": frozenset({"GetFunction", "GetLayerVersion"}),
+    "ecr": frozenset({"GetDownloadUrlForLayer", "BatchGetImage", "GetAuthorizationToken"}),
+    "ec2": frozenset({"GetPasswordData", "GetConsoleOutput", "GetConsoleScreenshot", "GetLaunchTemplateData"}),
+    "kms": frozenset({"Decrypt", "GenerateDataKey"}),
+    "sqs": frozenset({"ReceiveMessage"}),
+    "sts": frozenset({"GetSessionToken", "GetFederationToken"}),
+    "iam": frozenset({"GetCredentialReport"}),
+    "rds": frozenset({"DownloadDBLogFilePortion"}),
+}
+_DATA_READ_NAMES = frozenset(op for ops in DATA_READS.values() for op in ops)
 
 #: Calls that establish who and where we are, outside any collector.
 IDENTITY_CALLS = frozenset({
@@ -49,7 +69,7 @@ class ReadOnlyViolation(RuntimeError):
 
 
 def is_configuration_read(operation: str) -> bool:
-    return operation.startswith(READ_PREFIXES) and operation not in DATA_READS
+    return operation.startswith(READ_PREFIXES) and operation not in _DATA_READ_NAMES
 
 
 class Guard:
