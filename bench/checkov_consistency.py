@@ -36,7 +36,7 @@ import yaml  # noqa: E402
 
 from planbuilder import build_plan  # noqa: E402
 from vendorguard.scanner.catalog import Rule, Selection, load_catalog  # noqa: E402
-from vendorguard.scanner.checkov import CheckovCheck, fold_links, run_checkov  # noqa: E402
+from vendorguard.scanner.checkov.runner import CheckovCheck, run_checkov  # noqa: E402
 from vendorguard.scanner.engine import Engine  # noqa: E402
 from vendorguard.scanner.model import Status  # noqa: E402
 from vendorguard.scanner.sources.tfplan import read_plan  # noqa: E402
@@ -153,7 +153,7 @@ def compare(checkov: str | None = None) -> tuple[list[Row], dict[str, Any]]:
         by_file[Path(check.file or "").name].append(check)
     rows = []
     for rule, case_id, name, text, ours, target, types in prepared:
-        links = fold_links(name, text)
+        links = read_plan(name, json.loads(text)).folded
         for check_id in rule.references["checkov"]:
             checks = [c for c in by_file.get(name, []) if c.check_id == check_id]
             verdict, addresses = _checkov_verdict(rule, target, checks, links, types)

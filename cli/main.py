@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import click
 
-from vendorguard.scanner import __version__
+from vendorguard.scanner import __version__, sources
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import SEVERITIES
 from vendorguard.scanner.reports import FORMATS
@@ -25,7 +25,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
         except InputError as exc:
             click.echo(f"vendorguard: error: {exc}", err=True)
             ctx.exit(2)
@@ -40,6 +40,7 @@ class _Group(click.Group):
             click.echo(f"vendorguard: internal error: {type(exc).__name__}: {exc} "
                        "(set VENDORGUARD_DEBUG=1 for the traceback)", err=True)
             ctx.exit(2)
+        ctx.exit(code or 0)  # a command returns its exit code (`Output.emit`'s); None is success
 
 
 @dataclass
@@ -63,12 +64,12 @@ class Output:
             raise click.UsageError("--output and --output-dir are alternatives")
 
     def decisions(self) -> Any:
-        from vendorguard.scanner.scan import Decisions
+        from vendorguard.scanner.decisions import Decisions
 
         return Decisions.load(self.waivers, self.baseline)
 
-    def emit(self, document: dict[str, Any], results: list[Any]) -> None:
-        """Render, write, and exit with the code the results call for."""
+    def emit(self, document: dict[str, Any], results: list[Any]) -> int:
+        """Render and write; the exit code the results call for."""
         from vendorguard.scanner.reports import render, write_file, write_reports
         from vendorguard.scanner.results import exit_code
 
@@ -90,11 +91,7 @@ class Output:
             counts = document["summary"]["by_status"]
             click.echo(f"wrote {', '.join(str(p) for p in written)}: "
                        + ", ".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
-        code = exit_code(results, self.fail_on, self.fail_on_unknown)
-        # Everything is written: skip tearing down a heap of a million objects on the way out.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        return exit_code(results, self.fail_on, self.fail_on_unknown)
 
 
 def _without_cycle_collector() -> None:
@@ -148,79 +145,69 @@ def main() -> None:
 
 @main.group()
 def scan() -> None:
-    """Scan a source: a Terraform plan, a Pulumi preview/stack, or a live AWS account."""
+    """Scan one kind of input: each command below is a registered source (scanner/sources/)."""
 
 
 _CHECKOV_PATH = click.option(
-    "--checkov", "checkov_path", metavar="PATH",
+    "--checkov", metavar="PATH",
     help="The checkov program (default: $VENDORGUARD_CHECKOV, .venv-checkov/bin/checkov, checkov on PATH).")
 _ALL_CHECKOV = click.option("--all-checkov", is_flag=True,
                             help="Also report checkov checks no selected rule cites (domain: unmapped).")
 
 
-@scan.command("plan")
-@click.argument("files", nargs=-1, required=True)
-@click.option("--account-id", help="The AWS account the plan deploys into, when the plan does not "
-                                   "say (decides whether a trust policy's principal is foreign).")
-@click.option("--with-checkov", is_flag=True, help="Also run checkov on the plan and merge its verdicts.")
-@_CHECKOV_PATH
-@_ALL_CHECKOV
-@output_options
-def scan_plan(files: tuple[str, ...], account_id: str | None, with_checkov: bool, checkov_path: str | None,
-              all_checkov: bool, out: Output) -> None:
-    """Scan Terraform plans (`terraform show -json plan.out`); `-` reads stdin."""
-    _without_cycle_collector()
-    if with_checkov:
-        from vendorguard.scanner.checkov import scan_plan_with_checkov
-
-        report = scan_plan_with_checkov(files, out.packs, account_id=account_id, checkov=checkov_path,
-                                        all_checkov=all_checkov, decisions=out.decisions())
-    else:
-        from vendorguard.scanner.scan import scan_files
-        from vendorguard.scanner.sources.tfplan import parse_json, read_plan
-
-        report = scan_files(files, lambda name, data: read_plan(name, parse_json(name, data), account_id),
-                            out.packs, out.decisions())
-    out.emit(report.to_document(), report.results)
+_SOURCE_OPTIONS: dict[str, list[Callable[[Callable[..., Any]], Callable[..., Any]]]] = {
+    "terraform-plan": [
+        click.option("--with-checkov", is_flag=True, help="Also run checkov on the plan and merge its verdicts."),
+        _CHECKOV_PATH, _ALL_CHECKOV,
+    ],
+}
+"""Options a file source takes beyond FILES and --account-id, handed to its `read` as they are."""
 
 
-@scan.command("pulumi")
-@click.argument("files", nargs=-1, required=True)
-@click.option("--account-id", help="The AWS account the stack deploys into, when the file does not say.")
-@output_options
-def scan_pulumi(files: tuple[str, ...], account_id: str | None, out: Output) -> None:
-    """Scan `pulumi preview --json`, `pulumi stack export` or `--save-plan` files; `-` reads stdin."""
-    _without_cycle_collector()
-    from vendorguard.scanner.scan import scan_files
-    from vendorguard.scanner.sources.pulumi import read_pulumi
-    from vendorguard.scanner.sources.tfplan import parse_json
+def _document_command(source: Any) -> None:
+    """``vendorguard scan <command> FILE...`` for a source that reads JSON files."""
 
-    report = scan_files(files, lambda name, data: read_pulumi(name, parse_json(name, data), account_id),
-                        out.packs, out.decisions())
-    out.emit(report.to_document(), report.results)
+    def command(files: tuple[str, ...], out: Output, **options: Any) -> int:
+        from vendorguard.scanner.pipeline import scan as run_scan
+
+        _without_cycle_collector()
+        report = run_scan(source, files, out.packs, out.decisions(), **options)
+        return out.emit(report.to_document(), report.results)
+
+    command.__doc__ = source.summary
+    decorated: Callable[..., Any] = output_options(command)
+    for option in reversed(_SOURCE_OPTIONS.get(source.name, [])):
+        decorated = option(decorated)
+    decorated = click.option("--account-id", help="The AWS account the input deploys into, when it does not "
+                                                  "say (decides whether a trust policy's principal is foreign).")(decorated)
+    decorated = click.argument("files", nargs=-1, required=True)(decorated)
+    scan.command(source.command, help=source.summary)(decorated)
 
 
-@scan.command("terraform")
+for _source in sources.document_sources():
+    _document_command(_source)
+
+
+@scan.command(sources.get("terraform-hcl").command, help=sources.get("terraform-hcl").summary)
 @click.argument("dirs", nargs=-1, required=True)
 @_CHECKOV_PATH
 @_ALL_CHECKOV
 @click.option("--var-file", "var_files", multiple=True, help="A .tfvars file for checkov (repeatable).")
 @output_options
-def scan_terraform(dirs: tuple[str, ...], checkov_path: str | None, all_checkov: bool,
-                   var_files: tuple[str, ...], out: Output) -> None:
-    """Scan Terraform HCL directories through checkov (modules, variables, tfvars), mapped to our rules."""
-    from vendorguard.scanner.checkov import scan_terraform as run_scan
+def scan_terraform(dirs: tuple[str, ...], checkov: str | None, all_checkov: bool,
+                   var_files: tuple[str, ...], out: Output) -> int:
+    from vendorguard.scanner.pipeline import scan as run_scan
 
-    report = run_scan(dirs, out.packs, checkov=checkov_path, all_checkov=all_checkov, var_files=var_files,
-                      decisions=out.decisions())
-    out.emit(report.to_document(), report.results)
+    report = run_scan(sources.get("terraform-hcl"), dirs, out.packs, out.decisions(), checkov=checkov,
+                      all_checkov=all_checkov, var_files=var_files)
+    return out.emit(report.to_document(), report.results)
 
 
 def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-@scan.command("aws")
+@scan.command(sources.get("aws").command, help=sources.get("aws").summary)
 @click.option("--profile", help="AWS profile to use (default: the environment's credentials).")
 @click.option("--role-arn", help="Assume this role first (an auditor's cross-account role).")
 @click.option("--external-id", help="ExternalId the role's trust policy requires.")
@@ -233,9 +220,8 @@ def _csv(value: str | None) -> list[str] | None:
 @output_options
 def scan_aws(profile: str | None, role_arn: str | None, external_id: str | None, regions: str,
              accounts: str | None, org: bool, role_name: str | None, endpoint_url: str | None,
-             out: Output) -> None:
-    """Scan live AWS accounts, read-only, in every region."""
-    from vendorguard.scanner.scan import scan_aws as run_scan
+             out: Output) -> int:
+    from vendorguard.scanner.pipeline import scan as run_scan
     from vendorguard.scanner.sources.aws.live import Target
 
     if org and accounts:
@@ -245,8 +231,8 @@ def scan_aws(profile: str | None, role_arn: str | None, external_id: str | None,
     decisions = out.decisions()
     writes_files = bool(out.output or out.output_dir)
     with progress_bar(enabled=not out.quiet and writes_files and sys.stderr.isatty()) as on_progress:
-        report = run_scan(target, out.packs, on_progress, decisions=decisions)
-    out.emit(report.to_document(), report.results)
+        report = run_scan(sources.get("aws"), [], out.packs, decisions, target=target, on_progress=on_progress)
+    return out.emit(report.to_document(), report.results)
 
 
 class progress_bar:
@@ -282,15 +268,15 @@ class progress_bar:
 @click.option("--fail-on-unknown", is_flag=True)
 @click.option("--quiet", "-q", is_flag=True)
 def report(results_file: str, formats: tuple[str, ...], output: str | None, output_dir: str | None,
-           fail_on: str, fail_on_unknown: bool, quiet: bool) -> None:
+           fail_on: str, fail_on_unknown: bool, quiet: bool) -> int:
     """Re-render a saved JSON report in other formats, without scanning again."""
     _without_cycle_collector()
-    from vendorguard.scanner.results import load_document
+    from vendorguard.scanner.inputs import load_results
 
-    document, results = load_document(results_file)
+    document, results = load_results(results_file)
     out = Output((), formats, output, output_dir, fail_on, fail_on_unknown, None, None, quiet)
     out.check()
-    out.emit(document, results)
+    return out.emit(document, results)
 
 
 @main.group()
@@ -308,12 +294,12 @@ _CONFIG = click.option("--config", "config", multiple=True, metavar="KEY=VALUE",
 @_TEMPLATE
 @_CONFIG
 @output_options
-def provision_check(template: str, config: tuple[str, ...], out: Output) -> None:
+def provision_check(template: str, config: tuple[str, ...], out: Output) -> int:
     """Run the template under Pulumi's mocks (no cloud, no CLI) and scan what it would build."""
-    from vendorguard.scanner.provision import check
+    from vendorguard.scanner.provision.check import check
 
     report = check(template, config, out.packs, out.decisions())
-    out.emit(report.to_document(), report.results)
+    return out.emit(report.to_document(), report.results)
 
 
 def _print_json(value: Any) -> None:
@@ -328,7 +314,7 @@ def _print_json(value: Any) -> None:
 @_CONFIG
 def provision_preview(template: str, stack: str, config: tuple[str, ...]) -> None:
     """Show what `up` would change (needs the Pulumi CLI)."""
-    from vendorguard.scanner import provision as stacks
+    from vendorguard.scanner.provision import deploy as stacks
 
     _print_json(stacks.preview(template, stack, config))
 
@@ -339,7 +325,7 @@ def provision_preview(template: str, stack: str, config: tuple[str, ...]) -> Non
 @_CONFIG
 def provision_up(template: str, stack: str, config: tuple[str, ...]) -> None:
     """Create or update the stack in the current AWS account (needs the Pulumi CLI)."""
-    from vendorguard.scanner import provision as stacks
+    from vendorguard.scanner.provision import deploy as stacks
 
     _print_json(stacks.up(template, stack, config))
 
@@ -351,7 +337,7 @@ def provision_up(template: str, stack: str, config: tuple[str, ...]) -> None:
 @click.option("--remove", is_flag=True, help="Also delete the stack and its configuration afterwards.")
 def provision_destroy(template: str, stack: str, config: tuple[str, ...], remove: bool) -> None:
     """Delete everything the stack created (needs the Pulumi CLI)."""
-    from vendorguard.scanner import provision as stacks
+    from vendorguard.scanner.provision import deploy as stacks
 
     _print_json(stacks.destroy(template, stack, config, remove=remove))
 
@@ -361,7 +347,7 @@ def provision_destroy(template: str, stack: str, config: tuple[str, ...], remove
 @_STACK
 def provision_outputs(template: str, stack: str) -> None:
     """The stack's outputs (secrets masked)."""
-    from vendorguard.scanner import provision as stacks
+    from vendorguard.scanner.provision import deploy as stacks
 
     _print_json(stacks.outputs(template, stack))
 
@@ -378,15 +364,15 @@ def export() -> None:
 @click.option("--no-unknown", is_flag=True, help="Do not export UNKNOWN results.")
 @click.option("--no-resolved", is_flag=True, help="Do not archive findings that now PASS or are waived.")
 def export_securityhub(results_file: str, account: str | None, region: str | None, no_unknown: bool,
-                       no_resolved: bool) -> None:
+                       no_resolved: bool) -> int:
     """Import saved results into AWS Security Hub as findings (BatchImportFindings).
 
     This writes to Security Hub, with the caller's own credentials — it is the one command that
     does, and only when asked."""
-    from vendorguard.scanner.reports.asff import export_securityhub as export_findings
-    from vendorguard.scanner.results import load_document
+    from vendorguard.scanner.securityhub import export_securityhub as export_findings
+    from vendorguard.scanner.inputs import load_results
 
-    document, _ = load_document(results_file)
+    document, _ = load_results(results_file)
     outcome = export_findings(document, account=account, region=region, include_unknown=not no_unknown,
                               include_resolved=not no_resolved)
     for note in outcome.notes:
@@ -394,7 +380,7 @@ def export_securityhub(results_file: str, account: str | None, region: str | Non
     click.echo(f"imported {outcome.success} findings, {outcome.failed} failed")
     for failure in outcome.failures[:10]:
         click.echo(f"  {failure.get('Id')}: {failure.get('ErrorCode')} {failure.get('ErrorMessage')}", err=True)
-    sys.exit(1 if outcome.failed else 0)
+    return 1 if outcome.failed else 0
 
 
 @main.command("iam-policy")
@@ -481,5 +467,23 @@ def packs_validate(files: tuple[str, ...]) -> None:
         click.echo(f"{path}: valid — {len(rules)} rules, {what}")
 
 
+def run() -> None:
+    """The console script: run the command, then leave without tearing down the heap (a scan
+    keeps a million objects to its report; freeing them one by one is wasted time)."""
+    try:
+        code = main.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

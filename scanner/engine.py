@@ -10,33 +10,31 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from functools import cache
-from importlib import resources
 from typing import Any, Iterable
-
-import yaml
 
 from jmespath.exceptions import JMESPathError
 
 from .catalog import Rule, Selection
 from .condition import contains_unknown, has_unknown_value, is_false
-from .functions import current_resource
-from .model import REDACTED, UNKNOWN, Gap, Inventory, Resource, Result, Status
+from .context import EvalContext
+from .model import UNKNOWN, UNKNOWN_MARK, Inventory, Resource, Result, Status
+from .types import singletons
 
 _MAX_SHOWN = 160
 
 
 @cache
 def singleton_types() -> frozenset[str]:
-    """Types an account/region has at most one of (`policies/singletons.yaml`)."""
-    text = resources.files("vendorguard.policies").joinpath("singletons.yaml").read_text()
-    return frozenset(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["singletons"])  # noqa: S506
+    """Types an account/region has at most one of: the records with a `singleton` scope
+    (`policies/types.yaml`), whether the scope is the account or each region."""
+    return singletons()
 
 
 def _jsonable(value: Any, depth: int = 0) -> Any:
     """Evidence values as plain JSON (UNKNOWN becomes a marker string); beyond any real nesting
     depth the rest is summarised instead of recursed into."""
     if value is UNKNOWN:
-        return "(unknown)"
+        return UNKNOWN_MARK
     if depth > 64 and isinstance(value, (dict, list)):
         return "(nested too deeply to show)"
     if isinstance(value, dict):
@@ -50,7 +48,7 @@ _SCALARS = {True: "true", False: "false", None: "null"}
 
 
 def _marker(value: Any) -> str:
-    return "(unknown)" if value is UNKNOWN else str(value)
+    return UNKNOWN_MARK if value is UNKNOWN else str(value)
 
 
 # One encoder for every reason: json's C encoder walks the value (the UNKNOWN sentinel through
@@ -71,26 +69,26 @@ def _show(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
-def _evidence(rule: Rule, attributes: dict[str, Any]) -> dict[str, Any]:
+def _evidence(rule: Rule, attributes: dict[str, Any], ctx: EvalContext) -> dict[str, Any]:
     out = {}
     for path, expr in zip(rule.evidence_paths, rule.evidence):
         try:
-            out[path] = expr(attributes)
+            out[path] = expr(attributes, ctx)
         except (JMESPathError, TypeError, ValueError):
             out[path] = None
     return out
 
 
-def _verdict(rule: Rule, attributes: dict[str, Any]) -> tuple[Status, str | None]:
-    """Apply a rule's applicability and condition to one attribute tree."""
+def _verdict(rule: Rule, attributes: dict[str, Any], ctx: EvalContext) -> tuple[Status, str | None]:
+    """Apply a rule's applicability and condition to one attribute tree (`ctx`: its resource)."""
     try:
         if rule.applies_if is not None:
-            applies = rule.applies_if(attributes)
+            applies = rule.applies_if(attributes, ctx)
             if applies is UNKNOWN:
                 return Status.UNKNOWN, None
             if is_false(applies):
                 return Status.NOT_APPLICABLE, f"does not apply ({rule.applies_if_text})"
-        outcome = rule.condition(attributes)
+        outcome = rule.condition(attributes, ctx)
     except (JMESPathError, TypeError, ValueError) as exc:
         return Status.UNKNOWN, f"the condition could not be evaluated: {exc}"
     except RecursionError:
@@ -158,9 +156,9 @@ class Engine:
     def _applies_to_source(self, rule: Rule, inventory: Inventory) -> bool:
         return rule.sources is None or inventory.source in rule.sources
 
-    def _on_resource(self, rule: Rule, resource: Resource, inventory: Inventory) -> Result:
-        status, note = _verdict(rule, resource.attributes)
-        evidence = _evidence(rule, resource.attributes)
+    def _on_resource(self, rule: Rule, resource: Resource, inventory: Inventory, ctx: EvalContext) -> Result:
+        status, note = _verdict(rule, resource.attributes, ctx)
+        evidence = _evidence(rule, resource.attributes, ctx)
         return self._result(rule, status, _reason(rule, status, evidence, resource, note), resource.address,
                             resource.type, inventory, resource, evidence)
 
@@ -171,11 +169,8 @@ class Engine:
             rules = rules_for.get(resource.type)
             if not rules:
                 continue
-            token = current_resource.set(resource)
-            try:
-                results.extend(self._on_resource(rule, resource, inventory) for rule in rules)
-            finally:
-                current_resource.reset(token)
+            ctx = EvalContext(resource.account, resource.type)
+            results.extend(self._on_resource(rule, resource, inventory, ctx) for rule in rules)
         results.extend(self._gaps(inventory))
         for rule in self.scoped:
             if self._applies_to_source(rule, inventory):
@@ -187,7 +182,7 @@ class Engine:
             for rule in self.by_type.get(gap.resource_type, ()):
                 if self._applies_to_source(rule, inventory):
                     yield self._result(rule, Status.UNKNOWN, f"could not be read: {gap.reason}",
-                                       _scope_address(gap.account, gap.region, gap.resource_type),
+                                       scope_address(gap.account, gap.region, gap.resource_type),
                                        gap.resource_type, inventory, account=gap.account,
                                        region=gap.region)
 
@@ -207,7 +202,7 @@ class Engine:
         what = " or ".join(rule.resource_types)
         for account, region in scopes:
             key = (account, region)
-            address = _scope_address(account, region, rule.resource_types[0])
+            address = scope_address(account, region, rule.resource_types[0])
             seen = [(r, *self._scoped_verdict(rule, r)) for r in members.get(key, [])]
             seen = [s for s in seen if s[1] is not Status.NOT_APPLICABLE]
             passing = [s for s in seen if s[1] is Status.PASS]
@@ -247,14 +242,11 @@ class Engine:
                                    address, rule.resource_types[0], inventory, account=account, region=region)
 
     def _scoped_verdict(self, rule: Rule, resource: Resource) -> tuple[Status, dict[str, Any]]:
-        token = current_resource.set(resource)
-        try:
-            status, _ = _verdict(rule, resource.attributes)
-            return status, _evidence(rule, resource.attributes)
-        finally:
-            current_resource.reset(token)
+        ctx = EvalContext(resource.account, resource.type)
+        status, _ = _verdict(rule, resource.attributes, ctx)
+        return status, _evidence(rule, resource.attributes, ctx)
 
 
-def _scope_address(account: str | None, region: str | None, rtype: str) -> str:
+def scope_address(account: str | None, region: str | None, rtype: str) -> str:
     """A stable address for an account/region-level verdict, e.g. ``123456789012/us-east-1/aws_guardduty_detector``."""
     return f"{account or '(account)'}/{region or '(global)'}/{rtype}"

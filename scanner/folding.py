@@ -1,9 +1,9 @@
 """Attaches split child resources to their parents, in the parent's inline shape.
 
-The table is data (`policies/folding.yaml`); this module applies it.  How a child finds its parent
-differs per source — Terraform plans follow `configuration` references, Pulumi follows
-``propertyDependencies`` — so each source passes a `resolve` function.  Equal known values
-(`ValueIndex`) are the shared fallback.
+The table is data (each split child's `fold` in `policies/types.yaml`); this module applies it.
+How a child finds its parent differs per source — Terraform plans follow `configuration`
+references, Pulumi follows ``propertyDependencies`` — so each source passes a `resolve` function.
+Equal known values (`ValueIndex`) are the shared fallback.
 
 A child whose parent cannot be determined (its link is unknown and nothing resolves it) could
 belong to any parent of the right type: each such parent then gets UNKNOWN in the attribute the
@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Callable, Iterable
-
-import yaml
 
 from .catalog import compiler
 from .condition import Compiled
-from .model import UNKNOWN, Resource
+from .context import NO_CONTEXT
+from .model import UNKNOWN, Inventory, Resource
+from .types import fold_specs
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,25 +39,23 @@ class FoldRule:
         """The parent attribute this child fills (UNKNOWN when computed from an unknown value)."""
         if self.into is not None:
             return self.into
-        name = self.into_expr(child.attributes) if self.into_expr else None
+        name = self.into_expr(child.attributes, NO_CONTEXT) if self.into_expr else None
         return name if isinstance(name, str) else UNKNOWN
 
     def payload(self, child: Resource) -> Any:
         if self.value is not None:
-            return self.value(child.attributes)
+            return self.value(child.attributes, NO_CONTEXT)
         return {k: v for k, v in child.attributes.items() if k != self.link}
 
 
 @cache
 def fold_table() -> dict[str, FoldRule]:
-    """The fold rules by child type."""
-    text = resources.files("vendorguard.policies").joinpath("folding.yaml").read_text()
-    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    """The fold rules by child type: the `fold` of each split child's record (`policies/types.yaml`)."""
     compile_ = compiler().compile
     table = {}
-    for entry in raw["folds"]:
-        table[entry["child"]] = FoldRule(
-            child=entry["child"],
+    for child, entry in fold_specs().items():
+        table[child] = FoldRule(
+            child=child,
             parents=tuple(entry["parents"]),
             link=entry["link"],
             parent_keys=tuple(entry["parent_keys"]),
@@ -134,14 +131,23 @@ def _mark_unknown(parent: Resource, rule: FoldRule) -> None:
 
 def _merge_keys(rule: FoldRule) -> list[str]:
     """The keys a merge rule sets: evaluate its value on an empty child."""
-    sample = rule.value({}) if rule.value else {}
+    sample = rule.value({}, NO_CONTEXT) if rule.value else {}
     return list(sample) if isinstance(sample, dict) else []
 
 
-def fold(resources_: list[Resource], resolve: Resolver) -> list[Resource]:
+def fold_inventory(inventory: Inventory) -> Inventory:
+    """The fold stage: an inventory whose source gave a resolver, folded once (in place)."""
+    if inventory.resolver is not None:
+        inventory.resources = fold(inventory.resources, inventory.resolver, inventory.folded)
+        inventory.resolver = None
+    return inventory
+
+
+def fold(resources_: list[Resource], resolve: Resolver, links: dict[str, str] | None = None) -> list[Resource]:
     """Attach every foldable child to its parent; returns the resources rules run on.
 
-    Children are consumed (no rule reads them on their own); parents are changed in place.
+    Children are consumed (no rule reads them on their own); parents are changed in place.  Each
+    child tied to a parent is recorded in `links` (child address → parent address).
     """
     table = fold_table()
     keep: list[Resource] = []
@@ -156,6 +162,8 @@ def fold(resources_: list[Resource], resolve: Resolver) -> list[Resource]:
             unresolved.append((resource, rule))
         elif isinstance(parent, Resource):
             _attach(parent, rule, resource)
+            if links is not None:
+                links[resource.address] = parent.address
     for child, rule in unresolved:
         for parent in keep:
             if parent.type in rule.parents:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Callable
+
+
+#: What an UNKNOWN value becomes once written out (evidence, reasons): JSON has no sentinel, and
+#: every report recognises this string to say "not visible to the scanner".
+UNKNOWN_MARK = "(unknown)"
 
 
 class _Unknown:
@@ -26,7 +31,7 @@ class _Unknown:
         return cls._instance
 
     def __repr__(self) -> str:
-        return "(unknown)"
+        return UNKNOWN_MARK
 
     def __reduce__(self) -> str:
         return "UNKNOWN"
@@ -36,7 +41,6 @@ UNKNOWN: Any = _Unknown()
 
 #: What a sensitive leaf becomes.  A non-empty string, so "is it set?" conditions still work.
 REDACTED = "(sensitive)"
-
 
 class Status(str, Enum):
     """Outcome of one rule on one resource (or one account/region for existence rules)."""
@@ -171,3 +175,10 @@ class Inventory:
     notes: list[str] = field(default_factory=list)
     #: Source facts for reports (terraform version, identity, …).
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: False when the source judged the resources itself (checkov on HCL: no attributes to read).
+    evaluate: bool = True
+    #: Split child address → the parent it was folded into (checkov's merge, coverage).
+    folded: dict[str, str] = field(default_factory=dict)
+    #: How this source ties a split child to its parent (`folding.Resolver`): used once by the
+    #: pipeline's fold stage, then dropped.
+    resolver: Callable[..., Any] | None = field(default=None, repr=False, compare=False)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Pack, Rule
-from .errors import InputError
 from .model import DOMAINS, SEVERITIES, Inventory, Result, Status, severity_rank
+from .source import Source
 
 SCHEMA_VERSION = 1
 
@@ -45,6 +45,7 @@ class ScanReport:
                 "inputs": [
                     {
                         "source": inv.source,
+                        "title": _title(inv.source),
                         "origin": inv.origin,
                         "resources": len(inv.resources),
                         "unreadable": [
@@ -67,6 +68,12 @@ class ScanReport:
             ],
             "results": [r.to_dict() for r in self.results],
         }
+
+
+def _title(source: str) -> str:
+    """How reports name an input of this source (the registered source's own words)."""
+    registered = Source.registry.get(source)
+    return registered.title if registered is not None else source
 
 
 def summarize(results: list[Result]) -> dict[str, Any]:
@@ -98,27 +105,3 @@ def exit_code(results: list[Result], fail_on: str, fail_on_unknown: bool = False
         return fail_on_unknown and r.status is Status.UNKNOWN
 
     return int(any(counts(r) for r in results))
-
-
-def load_document(path: str) -> tuple[dict[str, Any], list[Result]]:
-    """A saved JSON report, schema-checked, with its results as `Result`s again."""
-    import json
-    from importlib import resources
-
-    import jsonschema
-
-    from .scan import read_input
-    from .sources.tfplan import parse_json
-
-    name, data = read_input(path)
-    document = parse_json(name, data)
-    schema = json.loads(resources.files("vendorguard.policies").joinpath("schemas/results.schema.json").read_text())
-    error = next(iter(sorted(jsonschema.Draft202012Validator(schema).iter_errors(document),
-                             key=lambda e: list(e.absolute_path))), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise InputError(name, f"not a vendorguard results document: at {where}: {error.message}")
-    fields_ = Result.__dataclass_fields__
-    results = [Result(**{**{k: v for k, v in r.items() if k in fields_}, "status": Status(r["status"])})
-               for r in document["results"]]
-    return document, results

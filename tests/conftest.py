@@ -14,9 +14,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from planbuilder import build_plan  # noqa: E402
 
+from vendorguard.scanner import sources  # noqa: E402
 from vendorguard.scanner.catalog import Selection, select  # noqa: E402
+from vendorguard.scanner.decisions import Decisions  # noqa: E402
 from vendorguard.scanner.engine import Engine  # noqa: E402
 from vendorguard.scanner.model import Inventory, Result  # noqa: E402
+from vendorguard.scanner.pipeline import scan  # noqa: E402
+from vendorguard.scanner.results import ScanReport  # noqa: E402
 from vendorguard.scanner.sources.tfplan import read_plan  # noqa: E402
 
 # moto's default AMIs come with thousands of snapshots "owned" by the test account.
@@ -48,6 +52,17 @@ def run_engine(inventory: Inventory, rule_ids: list[str] | None = None) -> list[
     if rule_ids is not None:
         selection = Selection(selection.packs, [catalog.rules[r] for r in rule_ids], selection.controls)
     return Engine(selection).run(inventory)
+
+
+def scan_source(name: str, inputs: list[str], packs: list[str] | tuple[str, ...] = (),
+                decisions: Decisions | None = None, **options: Any) -> ScanReport:
+    """The whole pipeline over one registered source, as `vendorguard scan` runs it."""
+    return scan(sources.get(name), inputs, packs, decisions, **options)
+
+
+def scan_aws(target: Any, packs: list[str] | tuple[str, ...] = (), **options: Any) -> ScanReport:
+    """A live scan of `target` (a `Target`), as `vendorguard scan aws` runs it."""
+    return scan_source("aws", [], packs, options.pop("decisions", None), target=target, **options)
 
 
 def show_figures(request: pytest.FixtureRequest, lines: list[str]) -> None:

@@ -6,6 +6,7 @@ real plan structure: ``resource_changes`` with ``after``/``after_unknown``/``aft
 resources fold into their parents.  A string value ``"${aws_s3_bucket.this.id}"`` becomes what
 Terraform writes for a reference to a resource not yet created: the value is absent from
 ``after``, ``true`` in ``after_unknown``, and the configuration expression lists the reference.
+`build_state` makes states from the same kind of list, in both forms Terraform writes them.
 """
 from __future__ import annotations
 
@@ -153,3 +154,66 @@ def build_plan(resources: list[dict[str, Any]], region: str = "us-east-1",
     if variables:
         plan["variables"] = {k: {"value": v} for k, v in variables.items()}
     return plan
+
+
+def _steps(path: str) -> list[dict[str, Any]]:
+    """A dotted path as a raw state's sensitive path: attribute steps, number indices for digits."""
+    return [{"type": "index", "value": {"value": int(p), "type": "number"}} if p.isdigit()
+            else {"type": "get_attr", "value": p} for p in path.split(".")]
+
+
+def build_state(resources: list[dict[str, Any]], form: str = "show-json", terraform_version: str = "1.9.5",
+                serial: int = 7, lineage: str = "2c4e8f3a-0d1b-4c5e-9f6a-7b8c9d0e1f2a") -> dict[str, Any]:
+    """A Terraform state: ``terraform show -json`` of it (`form` ``show-json``) or the raw
+    ``terraform.tfstate`` version 4 (``tfstate``), as Terraform writes them.  Each resource:
+    ``type``, ``name``, ``values``; optional ``module`` (an instance address, ``module.a[0]``),
+    ``index``, ``mode`` (``data``), ``sensitive`` (dotted paths, digits are list indices; or raw
+    paths, lists of steps, written as given), ``depends_on`` (configuration addresses),
+    ``provider`` (an alias), ``deposed`` (a deposed key)."""
+    if form == "tfstate":
+        grouped: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        for res in resources:
+            module, mode, rtype, name = res.get("module", ""), res.get("mode", "managed"), res["type"], res["name"]
+            alias = f".{res['provider']}" if res.get("provider") else ""
+            entry = grouped.setdefault((module, mode, rtype, name), {
+                **({"module": module} if module else {}), "mode": mode, "type": rtype, "name": name,
+                "provider": f'provider["registry.terraform.io/hashicorp/aws"]{alias}', "instances": []})
+            instance: dict[str, Any] = {"schema_version": 0, "attributes": copy.deepcopy(res.get("values", {})),
+                                        "sensitive_attributes": [p if isinstance(p, list) else _steps(p)
+                                                                 for p in res.get("sensitive", [])]}
+            if res.get("index") is not None:
+                instance = {"index_key": res["index"], **instance}
+                entry["each"] = "map" if isinstance(res["index"], str) else "list"
+            if res.get("deposed"):
+                instance["deposed"] = res["deposed"]
+            if res.get("depends_on"):
+                instance["dependencies"] = list(res["depends_on"])
+            entry["instances"].append(instance)
+        return {"version": 4, "terraform_version": terraform_version, "serial": serial, "lineage": lineage,
+                "outputs": {}, "resources": list(grouped.values()), "check_results": None}
+    root: dict[str, Any] = {"resources": []}
+    modules: dict[str, dict[str, Any]] = {"": root}
+
+    def module_of(address: str) -> dict[str, Any]:
+        if address not in modules:
+            parent = module_of(address.rsplit(".module.", 1)[0] if ".module." in address else "")
+            modules[address] = {"resources": [], "address": address}
+            parent.setdefault("child_modules", []).append(modules[address])
+        return modules[address]
+
+    for res in resources:
+        module, mode, rtype, name = res.get("module", ""), res.get("mode", "managed"), res["type"], res["name"]
+        index = res.get("index")
+        local = ("data." if mode == "data" else "") + f"{rtype}.{name}" + (
+            f"[{index!r}]".replace("'", '"') if index is not None else "")
+        entry = {"address": f"{module}.{local}" if module else local, "mode": mode, "type": rtype, "name": name,
+                 **({"index": index} if index is not None else {}),
+                 "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+                 "values": copy.deepcopy(res.get("values", {})),
+                 "sensitive_values": _mirror([p for p in res.get("sensitive", []) if isinstance(p, str)])}
+        if res.get("depends_on"):
+            entry["depends_on"] = list(res["depends_on"])
+        if res.get("deposed"):
+            entry["deposed_key"] = res["deposed"]
+        module_of(module)["resources"].append(entry)
+    return {"format_version": "1.0", "terraform_version": terraform_version, "values": {"root_module": root}}

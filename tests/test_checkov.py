@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import scan_source, FIXTURES
 from planbuilder import build_plan
-from vendorguard.scanner import checkov as ck
+from vendorguard.scanner.checkov import mapping, merge, runner
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.engine import Engine
 from vendorguard.scanner.errors import InputError
@@ -40,7 +40,7 @@ def checkov_path() -> str:
 @pytest.fixture(scope="module")
 def hcl(checkov_path: str) -> Any:
     app, network = _rel(HCL / "app"), _rel(HCL / "network")
-    report = ck.scan_terraform([app, network], [], checkov=checkov_path)
+    report = scan_source("terraform-hcl", [app, network], [], checkov=checkov_path)
     return report, app, network
 
 
@@ -95,7 +95,7 @@ def test_what_checkov_cannot_decide_is_unknown_not_absent(hcl: Any) -> None:
 
 def test_var_files_are_passed_to_checkov(checkov_path: str) -> None:
     app = _rel(HCL / "app")
-    report = ck.scan_terraform([app], [], checkov=checkov_path, var_files=[os.path.join(app, "archive.tfvars")])
+    report = scan_source("terraform-hcl", [app], [], checkov=checkov_path, var_files=[os.path.join(app, "archive.tfvars")])
     assert one(report.results, "VG-EC2-001", "aws_ebs_volume.archive").status is Status.PASS
 
 
@@ -138,10 +138,10 @@ def test_the_report_matches_the_published_schema(hcl: Any) -> None:
 
 def test_unmapped_checks_appear_only_with_all_checkov(checkov_path: str) -> None:
     _, selection = select([])
-    cited = set(ck.rules_by_check(selection.rules))
-    run = ck.run_checkov(HCL / "app", "terraform", checkov=checkov_path)  # every check
-    mapped = ck.map_checks(run.checks, selection)
-    everything = ck.map_checks(run.checks, selection, all_checkov=True)
+    cited = set(mapping.rules_by_check(selection.rules))
+    run = runner.run_checkov(HCL / "app", "terraform", checkov=checkov_path)  # every check
+    mapped = mapping.map_checks(run.checks, selection, source="terraform-hcl")
+    everything = mapping.map_checks(run.checks, selection, all_checkov=True, source="terraform-hcl")
     assert all(r.domain != "unmapped" for r in mapped)
     unmapped = [r for r in everything if r.domain == "unmapped"]
     assert unmapped and len(everything) == len(mapped) + len(unmapped)
@@ -154,7 +154,7 @@ def test_unmapped_checks_appear_only_with_all_checkov(checkov_path: str) -> None
 
 def test_scan_terraform_passes_all_checkov_through(checkov_path: str) -> None:
     network = _rel(HCL / "network")
-    report = ck.scan_terraform([network], [], checkov=checkov_path, all_checkov=True)
+    report = scan_source("terraform-hcl", [network], [], checkov=checkov_path, all_checkov=True)
     assert one(report.results, "CKV2_AWS_1", "aws_network_acl.spare").domain == "unmapped"
     assert one(report.results, "VG-EC2-009", "aws_subnet.public").status is Status.FAIL
 
@@ -174,7 +174,7 @@ def merged(checkov_path: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     ], account_id="111122223333")
     path = tmp_path_factory.mktemp("plan") / "plan.json"
     path.write_text(json.dumps(plan, indent=1))
-    return ck.scan_plan_with_checkov([str(path)], [], checkov=checkov_path), str(path)
+    return scan_source("terraform-plan", [str(path)], [], with_checkov=True, checkov=checkov_path), str(path)
 
 
 def test_a_disagreement_keeps_both_verdicts(merged: Any) -> None:
@@ -212,8 +212,8 @@ def test_split_children_join_their_parent_and_scopes_join_the_scope_result(merge
     assert {c["check_id"] for c in detector.evidence["checkov"]["checks"]} == {"CKV_AWS_238", "CKV2_AWS_3"}
 
 
-def _check(check_id: str, status: Status, address: str) -> ck.CheckovCheck:
-    return ck.CheckovCheck(check_id, f"check {check_id}", status, address, "/tmp/plan-0.json", (1, 2))
+def _check(check_id: str, status: Status, address: str) -> runner.CheckovCheck:
+    return runner.CheckovCheck(check_id, f"check {check_id}", status, address, "/tmp/plan-0.json", (1, 2))
 
 
 def test_merge_never_drops_a_checkov_result() -> None:
@@ -226,12 +226,12 @@ def test_merge_never_drops_a_checkov_result() -> None:
         _check("CKV_AWS_24", Status.FAIL, "aws_security_group_rule.x"),  # no result of ours to join
         _check("CKV_AWS_189", Status.FAIL, "aws_ebs_volume.v"),        # cited by no rule
     ]
-    merged = ck.merge_plan(ours, inventory, checks, selection)
+    merged = merge.merge_plan(ours, inventory, checks, selection)
     assert len(merged) == len(ours) + 1
     alone = one(merged, "VG-EC2-004", "aws_security_group_rule.x")
     assert alone.status is Status.FAIL and "no result of this rule" in alone.reason
     assert one(merged, "VG-EC2-001", "aws_ebs_volume.v").evidence["checkov"]["agrees"] is True
-    everything = ck.merge_plan(ours, inventory, checks, selection, all_checkov=True)
+    everything = merge.merge_plan(ours, inventory, checks, selection, all_checkov=True)
     unmapped = one(everything, "CKV_AWS_189", "aws_ebs_volume.v")
     assert unmapped.domain == "unmapped" and unmapped.status is Status.FAIL
 
@@ -246,38 +246,38 @@ def _script(tmp_path: Path, body: str) -> str:
 
 def test_a_missing_checkov_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no checkov there") as exc:
-        ck.scan_terraform([_rel(HCL / "app")], [], checkov=str(tmp_path / "nowhere" / "checkov"))
+        scan_source("terraform-hcl", [_rel(HCL / "app")], [], checkov=str(tmp_path / "nowhere" / "checkov"))
     assert "\n" not in str(exc.value)
 
 
 def test_the_environment_variable_names_checkov(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ck.ENV_CHECKOV, str(tmp_path / "missing"))
+    monkeypatch.setenv(runner.ENV_CHECKOV, str(tmp_path / "missing"))
     with pytest.raises(InputError, match="VENDORGUARD_CHECKOV"):
-        ck.find_checkov()
+        runner.find_checkov()
     fake = _script(tmp_path, "exit 0")
-    monkeypatch.setenv(ck.ENV_CHECKOV, fake)
-    assert ck.find_checkov() == fake
-    assert ck.find_checkov(str(CHECKOV)) == str(CHECKOV)  # the argument wins
+    monkeypatch.setenv(runner.ENV_CHECKOV, fake)
+    assert runner.find_checkov() == fake
+    assert runner.find_checkov(str(CHECKOV)) == str(CHECKOV)  # the argument wins
 
 
 def test_no_checkov_anywhere_says_how_to_get_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(ck.ENV_CHECKOV, raising=False)
+    monkeypatch.delenv(runner.ENV_CHECKOV, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(ck, "_project_root", lambda: tmp_path)
+    monkeypatch.setattr(runner, "_project_root", lambda: tmp_path)
     with pytest.raises(InputError, match="make install"):
-        ck.find_checkov()
+        runner.find_checkov()
 
 
 def test_the_project_checkov_is_found_by_default(monkeypatch: pytest.MonkeyPatch, checkov_path: str) -> None:
-    monkeypatch.delenv(ck.ENV_CHECKOV, raising=False)
-    assert Path(ck.find_checkov()).resolve() == Path(checkov_path).resolve()
+    monkeypatch.delenv(runner.ENV_CHECKOV, raising=False)
+    assert Path(runner.find_checkov()).resolve() == Path(checkov_path).resolve()
 
 
 def test_checkov_failing_is_an_input_error(tmp_path: Path) -> None:
     fake = _script(tmp_path, "echo 'Traceback: something broke' >&2\nexit 3")
     with pytest.raises(InputError, match=r"checkov failed \(exit 3\): Traceback: something broke"):
-        ck.scan_terraform([_rel(HCL / "app")], [], checkov=fake)
+        scan_source("terraform-hcl", [_rel(HCL / "app")], [], checkov=fake)
 
 
 @pytest.mark.parametrize("output,message", [
@@ -287,7 +287,7 @@ def test_checkov_failing_is_an_input_error(tmp_path: Path) -> None:
 ])
 def test_unreadable_checkov_output_is_an_input_error(tmp_path: Path, output: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        ck.scan_terraform([_rel(HCL / "app")], [], checkov=_script(tmp_path, output))
+        scan_source("terraform-hcl", [_rel(HCL / "app")], [], checkov=_script(tmp_path, output))
 
 
 def test_checkov_runs_offline_without_an_api_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -296,7 +296,7 @@ def test_checkov_runs_offline_without_an_api_key(tmp_path: Path, monkeypatch: py
                              "echo '{\"passed\": 0, \"failed\": 0, \"skipped\": 0, \"parsing_errors\": 0, "
                              "\"resource_count\": 0, \"checkov_version\": \"fake\"}'")
     monkeypatch.setenv("BC_API_KEY", "secret-key")
-    report = ck.scan_terraform([_rel(HCL / "network")], [], checkov=fake)
+    report = scan_source("terraform-hcl", [_rel(HCL / "network")], [], checkov=fake)
     assert report.results == []
     env = dict(line.split("=", 1) for line in (tmp_path / "seen.env").read_text().splitlines() if "=" in line)
     assert env["BC_SKIP_MAPPING"] == "TRUE" and env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] == "true"
@@ -310,13 +310,13 @@ def test_checkov_runs_offline_without_an_api_key(tmp_path: Path, monkeypatch: py
 
 def test_hcl_checkov_cannot_parse_is_an_input_error(checkov_path: str) -> None:
     with pytest.raises(InputError, match="checkov could not parse this file") as exc:
-        ck.scan_terraform([_rel(HCL / "broken")], [], checkov=checkov_path)
+        scan_source("terraform-hcl", [_rel(HCL / "broken")], [], checkov=checkov_path)
     assert exc.value.where == os.path.join(_rel(HCL / "broken"), "main.tf")
 
 
 def test_a_checkov_run_that_times_out_is_an_input_error(checkov_path: str) -> None:
     with pytest.raises(InputError, match="did not finish within"):
-        ck.run_checkov(HCL / "network", "terraform", checkov=checkov_path, timeout=0.05)
+        runner.run_checkov(HCL / "network", "terraform", checkov=checkov_path, timeout=0.05)
 
 
 @pytest.mark.parametrize("kind,message", [
@@ -330,7 +330,7 @@ def test_directories_are_checked_before_checkov_runs(tmp_path: Path, kind: str, 
     elif kind == "file":
         target.write_text('resource "aws_vpc" "x" {}')
     with pytest.raises(InputError, match=message):
-        ck.scan_terraform([str(target)], [], checkov=str(CHECKOV))
+        scan_source("terraform-hcl", [str(target)], [], checkov=str(CHECKOV))
 
 
 def test_checkov_is_never_imported_into_our_process() -> None:

@@ -17,7 +17,8 @@ from botocore.stub import Stubber
 
 from conftest import run_engine
 from vendorguard.scanner.model import UNKNOWN, Inventory, Status
-from vendorguard.scanner.scan import scan_aws
+from conftest import scan_aws
+from vendorguard.scanner.sources.aws import LiveAws
 from vendorguard.scanner.sources.aws.collector import Ctx
 from vendorguard.scanner.sources.aws.collectors.backup import Plans, Vaults
 from vendorguard.scanner.sources.aws.collectors.dynamodb import Tables
@@ -183,7 +184,8 @@ def stubbed(*services: str, workers: int = 1) -> tuple[Ctx, dict[str, Stubber]]:
     stubs = {s: Stubber(c) for s, c in clients.items()}
     for stub in stubs.values():
         stub.activate()
-    return Ctx(ACCOUNT, REGION, "aws", lambda service, region: clients[service], workers=workers), stubs
+    return Ctx(ACCOUNT, REGION, "aws", lambda service, region: clients[service], workers=workers,
+               source=LiveAws.name), stubs
 
 
 def verdicts(ctx: Ctx, *rule_ids: str) -> dict[tuple[str, str], Any]:

@@ -21,7 +21,8 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from vendorguard.scanner.model import UNKNOWN, Inventory, Status
-from vendorguard.scanner.scan import scan_aws
+from conftest import scan_aws
+from vendorguard.scanner.sources.aws import LiveAws
 from vendorguard.scanner.sources.aws.collector import Ctx
 from vendorguard.scanner.sources.aws.collectors import (awslambda, cloudtrail, elbv2, messaging,
                                                         posture)
@@ -383,7 +384,7 @@ def stubbed(service: str, region: str = E1) -> tuple[Any, Stubber]:
 
 def collect(collector: type, clients: dict[str, Any], region: str = E1) -> Ctx:
     """Run one collector on stubbed clients, as the scan would (`Ctx.client_for` is all it uses)."""
-    ctx = Ctx(ACCOUNT, region, "aws", lambda service, _region: clients[service])
+    ctx = Ctx(ACCOUNT, region, "aws", lambda service, _region: clients[service], source=LiveAws.name)
     collector().collect(ctx)
     return ctx
 
@@ -402,7 +403,7 @@ def scan_stubbed(clients: dict[str, Any], *rule_ids: str) -> dict[tuple[str, str
     types = {t for r in rule_ids for t in catalog.rules[r].resource_types}
     account = SimpleNamespace(account=ACCOUNT, partition="aws", identity="stub",
                               client=lambda service, _region: clients[service])
-    [inventory] = scan_accounts([account], [E1], types, home=E1)  # type: ignore[list-item]
+    [inventory] = scan_accounts([account], [E1], types, source=LiveAws.name, home=E1)  # type: ignore[list-item]
     return {(r.rule_id, r.address): r for r in run_engine(inventory, list(rule_ids))}
 
 

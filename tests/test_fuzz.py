@@ -43,9 +43,10 @@ from vendorguard.scanner import demo as demo_package
 from vendorguard.scanner.catalog import Selection, load_catalog, select, shipped_files
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.reports import FORMATS, render
-from vendorguard.scanner.scan import now, run
+from vendorguard.scanner.pipeline import evaluate, now
 from vendorguard.scanner.sources.pulumi import read_pulumi
-from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+from vendorguard.scanner.inputs import parse_json
+from vendorguard.scanner.sources.tfplan import read_plan
 
 SCALE = max(1, int(os.environ.get("VG_FUZZ_EXAMPLES", "1")))
 #: A hard ceiling per example (a hang is a failure, not a slow test); the deadline is hypothesis'.
@@ -365,7 +366,7 @@ def selection() -> Selection:
 
 
 def _scan_and_render(inventory: Any, selection: Selection) -> None:
-    report = run([inventory], selection, now())
+    report = evaluate([inventory], selection, now())
     document = json.loads(json.dumps(report.to_document(), default=str))
     for fmt in FORMATS:
         render(document, fmt)

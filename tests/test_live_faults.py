@@ -13,7 +13,7 @@ import yaml
 from conftest import show_figures
 from faultproxy import Fault, FaultProxy
 from vendorguard.scanner.model import Status
-from vendorguard.scanner.scan import scan_aws
+from conftest import scan_aws
 from vendorguard.scanner.sources.aws.live import Target
 from vendorguard.scanner.sources.aws.session import Tuning
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from vendorguard.scanner.model import Status
-from vendorguard.scanner.scan import scan_aws
+from conftest import scan_aws
 from vendorguard.scanner.sources.aws.live import Target, declared_operations, needed_collectors
 
 ACCOUNT = "123456789012"  # moto's default account

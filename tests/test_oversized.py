@@ -28,9 +28,11 @@ from conftest import FIXTURES, plan_of, show_figures
 from vendorguard.scanner.catalog import load_catalog, select
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.reports import FORMATS, render
-from vendorguard.scanner.scan import MAX_INPUT_BYTES, now, run
+from vendorguard.scanner.inputs import MAX_INPUT_BYTES
+from vendorguard.scanner.pipeline import evaluate, now
 from vendorguard.scanner.sources.pulumi import read_pulumi
-from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+from vendorguard.scanner.inputs import parse_json
+from vendorguard.scanner.sources.tfplan import read_plan
 
 MB = 10**6
 TARGET_BYTES = 200 * MB
@@ -189,12 +191,12 @@ def test_stdin_past_the_limit_is_a_size_error(monkeypatch: pytest.MonkeyPatch) -
     """stdin has no size to look at: at most MAX_INPUT_BYTES + 1 bytes are read, then refused."""
     import io
 
-    from vendorguard.scanner import scan
+    from vendorguard.scanner import inputs
 
-    monkeypatch.setattr(scan, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setattr(inputs, "MAX_INPUT_BYTES", 1000)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"[" + b" " * 5000 + b"]")))
     with pytest.raises(InputError, match=r"^<stdin>: larger than 0 MiB$"):
-        scan.read_input("-")
+        inputs.read_input("-")
 
 
 # -- nesting ----------------------------------------------------------------------------------------------
@@ -313,7 +315,7 @@ def _pipeline(name: str, data: bytes, reader: Any) -> str:
     _, selection = select([])
     try:
         inventory = reader(name, parse_json(name, data))
-        report = run([inventory], selection, now())
+        report = evaluate([inventory], selection, now())
         document = json.loads(json.dumps(report.to_document()))
         for fmt in FORMATS:
             render(document, fmt)
@@ -369,7 +371,7 @@ def test_a_deeply_nested_policy_text_is_unknown_not_pass() -> None:
     plan = plan_of({"type": "aws_iam_role", "name": "r", "values": {"assume_role_policy": deep}},
                    account_id="111122223333")
     _, selection = select([])
-    report = run([read_plan("p.json", json.loads(json.dumps(plan)))], selection, now())
+    report = evaluate([read_plan("p.json", json.loads(json.dumps(plan)))], selection, now())
     verdicts = {r.rule_id: r for r in report.results if r.address == "aws_iam_role.r"}
     assert verdicts and all(r.status.value != "PASS" for r in verdicts.values()), \
         {k: (r.status.value, r.reason) for k, r in verdicts.items()}

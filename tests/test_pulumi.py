@@ -27,7 +27,7 @@ from vendorguard.scanner.sources.pulumi import (
     terraform_type,
     type_table,
 )
-from vendorguard.scanner.sources.tfplan import parse_json
+from vendorguard.scanner.inputs import parse_json
 
 PULUMI = FIXTURES / "pulumi"
 CATALOG, _ = load_catalog()
@@ -269,7 +269,7 @@ def test_deleted_read_and_non_aws_resources_are_not_checked_and_unmapped_aws_one
     assert "shared-audit" not in names, "read, not managed"
     assert "claims-db-password" not in names, "not an AWS resource"
     assert inventory.notes == ["not assessed: 1 resource of Pulumi type aws:ec2/routeTable:RouteTable "
-                               "(no mapping to a Terraform AWS type in policies/pulumi_types.yaml)"]
+                               "(no mapping to a Terraform AWS type in policies/types.yaml)"]
     assert inventory.metadata["format"] == "stack-export" and inventory.metadata["stack"] == "prod"
     assert not inventory.complete
 
@@ -323,7 +323,7 @@ def test_preview_checks_what_will_exist_and_not_what_is_deleted() -> None:
     assert found[("VG-S3-004", "exports")] is Status.PASS, "folded through propertyDependencies, bucket id unknown"
     assert found[("VG-S3-006", "exports")] is Status.FAIL
     assert inventory.notes == ["not assessed: 1 resource of Pulumi type aws-native:s3:Bucket "
-                               "(no mapping to a Terraform AWS type in policies/pulumi_types.yaml)"]
+                               "(no mapping to a Terraform AWS type in policies/types.yaml)"]
 
 
 def test_preview_unknown_outputs_are_unknown() -> None:
@@ -510,9 +510,9 @@ def test_a_checkpoint_file_reads_like_a_stack_export() -> None:
 
 # -- bad input ---------------------------------------------------------------------------------------------------
 BAD = [
-    ([1, 2], "not a Pulumi file"),
-    ({}, "not a Pulumi file"),
-    ({"format_version": "1.2", "resource_changes": []}, "use `scan plan`"),
+    ([1, 2], "not a Pulumi preview or stack"),
+    ({}, "not a Pulumi preview or stack"),
+    ({"format_version": "1.2", "resource_changes": []}, "use `vendorguard scan plan`"),
     ({"version": 1, "deployment": {"resources": []}}, "unsupported stack export version 1"),
     ({"version": 3, "deployment": {"resources": {"a": 1}}}, "deployment.resources is not a list"),
     ({"version": 3, "deployment": {"resources": ["urn:x"]}}, "deployment.resources[0] is not an object"),
@@ -549,7 +549,14 @@ def test_the_error_for_an_unknown_document_says_what_was_expected() -> None:
 
 
 def test_the_table_file_is_data_the_schema_of_which_the_reader_relies_on() -> None:
-    raw = yaml.safe_load((FIXTURES.parents[1] / "policies" / "pulumi_types.yaml").read_text())
+    raw = yaml.safe_load((FIXTURES.parents[1] / "policies" / "types.yaml").read_text())
     assert set(raw) == {"maps_everywhere", "not_resources", "types"}
-    for terraform, spec in raw["types"].items():
+    with_tokens = 0
+    for terraform, record in raw["types"].items():
+        if "pulumi" not in record:
+            continue
+        spec = record["pulumi"]
         assert set(spec) <= {"tokens", "renames", "maps"} and spec["tokens"], terraform
+        with_tokens += 1
+    assert with_tokens == len(type_table().by_terraform)
+    assert set(raw["not_resources"]) <= {t for t, r in raw["types"].items() if "pulumi" not in r}

@@ -44,11 +44,13 @@ from conftest import FIXTURES, plan_of, show_figures
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.model import Status
 from vendorguard.scanner.reports import FORMATS, render
-from vendorguard.scanner.scan import now, run, scan_aws
+from conftest import scan_aws
+from vendorguard.scanner.pipeline import evaluate, now
 from vendorguard.scanner.sources.aws.live import Target
 from vendorguard.scanner.sources.aws.session import Tuning
 from vendorguard.scanner.sources.pulumi import SECRET_SIG, SIG_KEY, read_pulumi
-from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+from vendorguard.scanner.inputs import parse_json
+from vendorguard.scanner.sources.tfplan import read_plan
 
 OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 PLANTED: dict[str, str] = {}  # "source: kind" → value
@@ -257,7 +259,7 @@ def test_no_plan_secret_appears_in_any_output_or_log(tmp_path: Path, debug_logs:
                for k in kinds), "every secret is in the input"
     inventory = read_plan("secrets.tfplan.json", parse_json("secrets.tfplan.json", data))
     _, selection = select(packs_with(nosy_pack))
-    report = run([inventory], selection, now())
+    report = evaluate([inventory], selection, now())
     assert_nosy_saw(report, set(NOSY_EVIDENCE) - {"aws_ebs_volume"})
     # the test tests something: rules read the resources that hold the secrets
     seen = {(r.address, r.rule_id): r for r in report.results}
@@ -308,7 +310,7 @@ def test_a_withheld_value_is_never_a_pass(rtype: str, attribute: str, value: Any
     plan = plan_of({"type": rtype, "name": "x", "values": {attribute: value}, "sensitive": [attribute]},
                    account_id="111122223333")
     _, selection = select([])
-    report = run([read_plan("p.json", json.loads(json.dumps(plan)))], selection, now())
+    report = evaluate([read_plan("p.json", json.loads(json.dumps(plan)))], selection, now())
     verdict = next(r for r in report.results if r.rule_id == rule_id)
     assert verdict.status is not Status.PASS, (verdict.status, verdict.reason)
 
@@ -424,7 +426,7 @@ def test_no_pulumi_secret_appears_in_any_output_or_log(tmp_path: Path, debug_log
                for k in kinds), "every secret is in the input"
     inventory = read_pulumi("secrets.stack.json", parse_json("secrets.stack.json", data))
     _, selection = select(packs_with(nosy_pack))
-    report = run([inventory], selection, now())
+    report = evaluate([inventory], selection, now())
     unmapped = {"aws_ssm_parameter", "aws_iam_user_login_profile", "aws_secretsmanager_secret_version",
                 "aws_launch_template"}
     assert_nosy_saw(report, set(NOSY_EVIDENCE) - unmapped)

@@ -9,7 +9,8 @@ from conftest import PUBLIC, plan_of, scan_plan_document
 from planbuilder import build_plan
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import REDACTED, UNKNOWN, Status
-from vendorguard.scanner.sources.tfplan import parse_json, read_plan
+from vendorguard.scanner.inputs import parse_json
+from vendorguard.scanner.sources.tfplan import read_plan
 
 SSE = [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms", "kms_master_key_id": "k"}],
         "bucket_key_enabled": True}]
@@ -168,7 +169,7 @@ def test_region_comes_from_provider_variables_and_account_from_allowed_ids() -> 
 @pytest.mark.parametrize("text,problem", [
     ('{"format_version": "1.2", "resource_changes": [', "not valid JSON"),
     ('[1, 2, 3]', "not a Terraform plan"),
-    ('{"version": 3, "deployment": {}}', "use `scan pulumi`"),
+    ('{"version": 3, "deployment": {}}', "use `vendorguard scan pulumi`"),
     ('{"format_version": "1.2", "resource_changes": "nope"}', "resource_changes is not a list"),
     ('{"format_version": "1.2", "resource_changes": [{"type": "aws_s3_bucket", "name": "b", '
      '"change": {"actions": ["create"], "after": [1]}}]}', "planned values are not an object"),

@@ -42,7 +42,7 @@ from pulumi_policy import (
 )
 
 from vendorguard.scanner.catalog import Rule, select
-from vendorguard.scanner.engine import Engine
+from vendorguard.scanner.pipeline import evaluate, now
 from vendorguard.scanner.model import Result, Status
 from vendorguard.scanner.sources.pulumi import SECRET_SIG, SIG_KEY, read_states
 
@@ -144,7 +144,6 @@ class Pack:
 
     def __init__(self, pack_args: list[str] | None = None) -> None:
         _, self.selection = select(pack_args if pack_args is not None else selected_packs())
-        self.engine = Engine(self.selection)
         self._cache: tuple[str, Evaluation] | None = None
 
     def evaluate(self, resources: list[PolicyResource]) -> Evaluation:
@@ -153,7 +152,8 @@ class Pack:
         if self._cache is None or self._cache[0] != key:
             stack = next((r.urn for r in resources if r.resource_type == "pulumi:pulumi:Stack"), "the stack")
             inventory = read_states(stack, records, config=stack_config())
-            self._cache = (key, Evaluation(self.engine.run(inventory), {r.type for r in inventory.resources}))
+            report = evaluate([inventory], self.selection, now())
+            self._cache = (key, Evaluation(report.results, {r.type for r in inventory.resources}))
         return self._cache[1]
 
     def validator(self, rule: Rule):

@@ -13,7 +13,11 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any, Callable, Iterator
 
+from .. import sources
+from ..catalog import select
 from ..errors import InputError
+from ..pipeline import judge, now, scan
+from ..source import DocumentSource, Reading
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 PARTNER = "444455556666"      # the clearinghouse's account
@@ -213,16 +217,14 @@ def _seed_detection(client: Callable[..., Any], step: Callable[..., Any], accoun
 
 def run(output_dir: str, formats: tuple[str, ...] = ("json", "table")) -> list[tuple[str, Any]]:
     """Seed, scan the account and the example plans, write the reports; (label, report) pairs."""
-    from ..scan import run as evaluate, scan_aws
-    from ..catalog import select
-    from ..scan import now
-    from ..sources.aws.live import Target
-    from ..sources.tfplan import parse_json, read_plan
+    from ..sources.aws.live import Target  # boto3: only once the demo runs
 
     with local_aws() as endpoint:
         seed(endpoint)
-        live = scan_aws(Target(endpoint_url=endpoint, regions=[PRIMARY, SECONDARY]), [])
+        live = scan(sources.get("aws"), [], [], target=Target(endpoint_url=endpoint, regions=[PRIMARY, SECONDARY]))
     started = now()
     _, selection = select([])
-    plans = evaluate([read_plan(name, parse_json(name, data)) for name, data in example_plans()], selection, started)
+    plan = sources.get("terraform-plan")
+    assert isinstance(plan, DocumentSource)
+    plans = judge(Reading([plan.load(name, data) for name, data in example_plans()]), selection, started)
     return [("aws", live), ("plans", plans)]

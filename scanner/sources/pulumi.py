@@ -2,7 +2,7 @@
 ``pulumi preview --save-plan`` files, detected by content.
 
 pulumi-aws is bridged from the Terraform AWS provider, so each Pulumi resource becomes the
-Terraform resource it wraps: its type token is looked up in ``policies/pulumi_types.yaml``, its
+Terraform resource it wraps: its type token is looked up in ``policies/types.yaml``, its
 camelCase properties become snake_case (with the table's renames for pluralised blocks), and the
 single objects Pulumi makes of one-element blocks become one-element lists again.  Unresolved
 outputs (the unknown sentinels, ``output<…>`` placeholders) become UNKNOWN; secrets (the
@@ -21,15 +21,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any, Iterable, Mapping
 
-import yaml
-
+from ..arns import arn_part, own_arn_part
 from ..errors import InputError
-from ..folding import UNRESOLVED, FoldRule, ValueIndex, fold
+from ..folding import UNRESOLVED, FoldRule, ValueIndex, fold_inventory
 from ..model import REDACTED, Inventory, Resource
 from ..redact import mark_unknown, redact, set_path
+from ..source import DocumentSource
+from ..types import types_file
 
 SOURCE = "pulumi"
 
@@ -61,8 +61,6 @@ AWS_PACKAGES = ("aws", "aws-native")
 _GONE_OPS = frozenset({"delete", "delete-replaced", "discard", "discard-replaced",
                        "remove-pending-replace", "read", "read-replacement", "read-discard"})
 _STACK_EXPORT_VERSIONS = (3, 4)
-_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
-_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:(?P<region>[a-z0-9-]*):(?P<account>\d{12})?:")
 _CAMEL_HUMP = re.compile(r"(?<!^)([A-Z])")
 
 EXPECTED = ("expected the output of `pulumi preview --json`, `pulumi stack export` "
@@ -99,21 +97,19 @@ class TypeTable:
 
 @cache
 def type_table() -> TypeTable:
-    """`policies/pulumi_types.yaml`, indexed by token and by Terraform type."""
-    text = resources.files("vendorguard.policies").joinpath("pulumi_types.yaml").read_text()
-    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    """The records of `policies/types.yaml` that have Pulumi tokens, indexed by token and by
+    Terraform type (the file's loader refuses a token listed twice)."""
+    file = types_file()
     by_token: dict[str, TypeMapping] = {}
     by_terraform: dict[str, TypeMapping] = {}
-    for terraform, spec in raw["types"].items():
-        mapping = TypeMapping(terraform, tuple(spec["tokens"]), dict(spec.get("renames") or {}),
-                              frozenset(spec.get("maps") or ()))
+    for terraform, info in file.records.items():
+        if not info.tokens:
+            continue
+        mapping = TypeMapping(terraform, info.tokens, dict(info.renames), info.maps)
         by_terraform[terraform] = mapping
         for token in mapping.tokens:
-            if token in by_token:
-                raise ValueError(f"pulumi_types.yaml: {token} is listed twice")
             by_token[token] = mapping
-    return TypeTable(by_token, by_terraform, frozenset(raw.get("maps_everywhere") or ()),
-                     dict(raw.get("not_resources") or {}))
+    return TypeTable(by_token, by_terraform, file.maps_everywhere, dict(file.not_resources))
 
 
 def terraform_type(token: str) -> str | None:
@@ -396,11 +392,6 @@ def _kind(document: Any) -> str | None:
     return None
 
 
-def _looks_like_terraform(document: Any) -> bool:
-    return isinstance(document, dict) and "format_version" in document and any(
-        k in document for k in ("resource_changes", "planned_values", "values", "terraform_version"))
-
-
 # -- regions, accounts ------------------------------------------------------------------------------------
 def _plain(value: Any) -> Any:
     """A provider or config value as data: JSON-encoded strings decoded, secrets and unknowns None."""
@@ -424,17 +415,10 @@ def _account_of(settings: Mapping[str, Any], prefix: str = "") -> str | None:
         roles = _plain(settings.get(f"{prefix}{key}"))
         for role in roles if isinstance(roles, list) else [roles]:
             arn = role.get("roleArn") if isinstance(role, dict) else None
-            match = _ACCOUNT_IN_ARN.match(arn) if isinstance(arn, str) else None
-            if match:
-                return match.group(1)
+            account = arn_part(arn, "account")
+            if account:
+                return account
     return None
-
-
-def _arn_part(attributes: Mapping[str, Any], part: str) -> str | None:
-    """The region or account in a resource's own ARN (empty for global services)."""
-    arn = attributes.get("arn")
-    match = _ARN.match(arn) if isinstance(arn, str) else None
-    return (match.group(part) or None) if match else None
 
 
 def _provider_urn(reference: str | None) -> str | None:
@@ -478,7 +462,7 @@ class _Reader:
         """The resource's own region (pulumi-aws v7), its provider's, the stack's, or the one in
         its own ARN (a stack export whose provider took the region from the environment)."""
         for candidate in (attributes.get("region"), _plain(self._provider_settings(state).get("region")),
-                          _plain(self.config.get("aws:region")), _arn_part(attributes, "region")):
+                          _plain(self.config.get("aws:region")), own_arn_part(attributes, "region")):
             if isinstance(candidate, str) and candidate:
                 return candidate
         return None
@@ -504,7 +488,7 @@ class _Reader:
             converted_states.append((state, converted))
         seen_accounts: dict[str | None, set[str]] = {}
         for state, converted in converted_states:
-            own = _arn_part(converted.attributes, "account")
+            own = own_arn_part(converted.attributes, "account")
             if own:
                 seen_accounts.setdefault(_provider_urn(state.provider), set()).add(own)
         inferred = {p: next(iter(a)) for p, a in seen_accounts.items() if len(a) == 1}
@@ -574,55 +558,70 @@ class _Reader:
 
     def notes(self) -> list[str]:
         return [f"not assessed: {count} resource{'s' if count > 1 else ''} of Pulumi type {token} "
-                "(no mapping to a Terraform AWS type in policies/pulumi_types.yaml)"
+                "(no mapping to a Terraform AWS type in policies/types.yaml)"
                 for token, count in sorted(self.not_assessed.items())]
 
 
 def _inventory(name: str, states: list[_State], config: Mapping[str, Any], account: str | None,
                metadata: dict[str, Any]) -> Inventory:
+    """The unfolded inventory of a stack's resources, with the resolver the fold stage uses."""
     reader = _Reader(name, states, config, account)
     resources_ = reader.resources()
-    folded = fold(resources_, reader.resolver(resources_))
-    scopes = {(r.account, r.region) for r in folded if r.region} or \
-        ({(r.account, None) for r in folded} or {(account, None)})
+    scopes = {(r.account, r.region) for r in resources_ if r.region} or \
+        ({(r.account, None) for r in resources_} or {(account, None)})
     stack, project = _stack_of(states[0].urn) if states else (None, None)
     return Inventory(
         source=SOURCE,
         origin=name,
-        resources=folded,
+        resources=resources_,
         complete=False,
         scopes=scopes,
         notes=reader.notes(),
         metadata={**metadata, "stack": stack, "project": project},
+        resolver=reader.resolver(resources_),
     )
 
 
-def read_pulumi(name: str, document: Any, account: str | None = None) -> Inventory:
-    """An inventory from a parsed ``pulumi preview --json``, ``pulumi stack export`` or
-    ``pulumi preview --save-plan`` document (detected by content)."""
-    kind = _kind(document)
-    if kind is None:
-        if _looks_like_terraform(document):
-            raise InputError(name, "this is a Terraform plan, not a Pulumi file: use `scan plan`")
+class PulumiStack(DocumentSource):
+    name = SOURCE
+    command = "pulumi"
+    title = "a Pulumi preview or stack"
+    summary = "Scan `pulumi preview --json`, `pulumi stack export` or `--save-plan` files; `-` reads stdin."
+    expected = EXPECTED
+
+    def recognises(self, document: Any) -> bool:
+        return _kind(document) is not None
+
+    def mismatch(self, document: Any) -> str:
         got = "an empty object" if document == {} else f"a JSON {type(document).__name__}" \
             if not isinstance(document, dict) else "an object without steps, deployment or resourcePlans"
-        raise InputError(name, f"not a Pulumi file: {EXPECTED} (got {got})")
-    try:
-        if kind == "stack-export":
-            states, config, metadata = _stack_export(name, document)
-        elif kind == "preview":
-            states, config, metadata = _preview(name, document)
-        else:
-            plan = document["plan"] if kind == "versioned-save-plan" else document
-            states, config, metadata = _save_plan(name, plan)
-        return _inventory(name, states, config, account, metadata)
-    except InputError:
-        raise
-    except RecursionError:
-        raise InputError(name, f"malformed Pulumi {kind}: a value is nested too deeply to read "
-                               "(hundreds of levels)") from None
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
-        raise InputError(name, f"malformed Pulumi {kind}: {type(exc).__name__}: {exc}") from None
+        return f"{super().mismatch(document)} (got {got})"
+
+    def inventory(self, name: str, document: Any, account: str | None) -> Inventory:
+        """The inventory of a preview, a stack export or a save-plan file (detected by content)."""
+        kind = _kind(document)
+        try:
+            if kind == "stack-export":
+                states, config, metadata = _stack_export(name, document)
+            elif kind == "preview":
+                states, config, metadata = _preview(name, document)
+            else:
+                plan = document["plan"] if kind == "versioned-save-plan" else document
+                states, config, metadata = _save_plan(name, plan)
+            return _inventory(name, states, config, account, metadata)
+        except InputError:
+            raise
+        except RecursionError:
+            raise InputError(name, f"malformed Pulumi {kind}: a value is nested too deeply to read "
+                                   "(hundreds of levels)") from None
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise InputError(name, f"malformed Pulumi {kind}: {type(exc).__name__}: {exc}") from None
+
+
+def read_pulumi(name: str, document: Any, account: str | None = None) -> Inventory:
+    """A parsed ``pulumi preview --json``, ``pulumi stack export`` or ``pulumi preview
+    --save-plan`` document as a folded inventory, for callers that hold the document already."""
+    return PulumiStack.instance().parse(name, document, account)
 
 
 def read_states(name: str, records: Iterable[Mapping[str, Any]], config: Mapping[str, Any] | None = None,
@@ -632,7 +631,7 @@ def read_states(name: str, records: Iterable[Mapping[str, Any]], config: Mapping
     export's resource shape) — as the CrossGuard policy pack builds them from a stack's resources."""
     try:
         states = [_state(name, f"resource {i}", dict(record)) for i, record in enumerate(records)]
-        return _inventory(name, states, config or {}, account, {"format": "crossguard"})
+        return fold_inventory(_inventory(name, states, config or {}, account, {"format": "crossguard"}))
     except InputError:
         raise
     except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError) as exc:

@@ -9,22 +9,28 @@ variables and outputs — before falling back to equal known values.
 from __future__ import annotations
 
 import functools
-import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
+from ..checkov.merge import second_opinion
+from ..arns import arn_part
 from ..errors import InputError
-from ..folding import UNRESOLVED, FoldRule, ValueIndex, fold
+from ..folding import FoldRule, ValueIndex
+from ..inputs import read_input
 from ..model import UNKNOWN, Inventory, Resource
 from ..redact import mark_unknown, redact
+from ..source import DocumentSource, Reading
+
+if TYPE_CHECKING:
+    from ..catalog import Selection
 
 SOURCE = "terraform-plan"
 
 _SKIPPED_ACTIONS = ({"delete"}, {"forget"}, {"read"})
 _REF = re.compile(r"^(?P<type>[a-z0-9_]+)\.(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<index>[^\]]+)\])?")
 _MODULE_STEP = re.compile(r"module\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?")
-_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
 
 
 def _module_config_path(module_address: str) -> str:
@@ -50,6 +56,29 @@ def _index_key(raw: str | None) -> Any:
     return UNKNOWN  # count.index, each.key, …: depends on the instance
 
 
+def managed_in(root: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(module address, resource) for each managed resource of a root module and its child modules:
+    a plan's ``planned_values`` and a state's ``values`` (``terraform show -json``) share the shape."""
+    stack = [root]
+    while stack:
+        module = stack.pop()
+        for res in module.get("resources") or []:
+            if res.get("mode", "managed") == "managed":
+                yield module.get("address") or "", res
+        stack.extend(module.get("child_modules") or [])
+
+
+@contextmanager
+def malformed(name: str, what: str) -> Iterator[None]:
+    """A reader's crash on an unexpected shape, as a one-line `InputError` naming the file."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InputError(name, f"malformed {what}: {type(exc).__name__}: {exc}") from None
+    except RecursionError:
+        raise InputError(name, f"malformed {what}: a value is nested too deeply") from None
+
+
 @dataclass
 class _Config:
     """The ``configuration`` block, indexed by module path."""
@@ -70,6 +99,9 @@ class _Config:
 
 
 class _PlanReader:
+    #: The ``source`` of the resources it makes (the state reader shares the rest).
+    source = SOURCE
+
     def __init__(self, name: str, plan: dict[str, Any], account: str | None) -> None:
         self.name = name
         self.plan = plan
@@ -121,9 +153,9 @@ class _PlanReader:
                 return str(allowed[0])
             for assume in expressions.get("assume_role") or []:
                 arn = self._expression_value((assume or {}).get("role_arn"))
-                match = _ACCOUNT_IN_ARN.match(arn) if isinstance(arn, str) else None
-                if match:
-                    return match.group(1)
+                account = arn_part(arn, "account")
+                if account:
+                    return account
         return None
 
     # -- resources ----------------------------------------------------------------------------
@@ -146,17 +178,12 @@ class _PlanReader:
         return out
 
     def _from_planned_values(self) -> Iterable[Resource]:
-        """Plans without resource_changes (and ``terraform show -json`` of a state)."""
-        root = (self.plan.get("planned_values") or self.plan.get("values") or {}).get("root_module")
+        """Plans without resource_changes."""
+        root = (self.plan.get("planned_values") or {}).get("root_module")
         if root is None:
             raise InputError(self.name, "not a Terraform plan: no resource_changes or planned_values")
-        stack = [root]
-        while stack:
-            module = stack.pop()
-            for res in module.get("resources") or []:
-                if res.get("mode", "managed") == "managed":
-                    yield self._resource(res, res.get("values") or {}, None, res.get("sensitive_values"))
-            stack.extend(module.get("child_modules") or [])
+        for _, res in managed_in(root):
+            yield self._resource(res, res.get("values") or {}, None, res.get("sensitive_values"))
 
     def _resource(self, rc: dict[str, Any], after: Any, unknown: Any, sensitive: Any) -> Resource:
         if not isinstance(after, dict):
@@ -168,16 +195,13 @@ class _PlanReader:
         sensitive_paths = redact(rtype, attributes, sensitive)
         config_path = _module_config_path(module_address)
         config = self.config.resources.get((config_path, f"{rtype}.{rname}"), {})
-        region = attributes.get("region")
-        if not isinstance(region, str):
-            region = self._provider_attribute(config.get("provider_config_key"), config_path, "region")
         resource = Resource(
             address=str(rc.get("address") or f"{rtype}.{rname}"),
             type=rtype,
             attributes=attributes,
-            source=SOURCE,
-            account=self.account,
-            region=region if isinstance(region, str) else None,
+            source=self.source,
+            account=self._account(attributes),
+            region=self._region(attributes, config, config_path),
             unknown=unknown_paths,
             sensitive=sensitive_paths,
             file=self.name,
@@ -186,6 +210,17 @@ class _PlanReader:
         self.instances.setdefault((module_address, rtype, rname), {})[index] = resource
         self.meta[id(resource)] = (module_address, rtype, rname, index)
         return resource
+
+    def _region(self, attributes: dict[str, Any], config: dict[str, Any], config_path: str) -> str | None:
+        """The resource's own ``region`` (AWS provider v6), else its provider configuration's."""
+        region = attributes.get("region")
+        if not isinstance(region, str):
+            region = self._provider_attribute(config.get("provider_config_key"), config_path, "region")
+        return region if isinstance(region, str) else None
+
+    def _account(self, attributes: dict[str, Any]) -> str | None:
+        """The account given, or the one the provider configuration pins (the same for all)."""
+        return self.account
 
     # -- folding ------------------------------------------------------------------------------
     def _follow(self, module_address: str, refs: list[str], own_index: Any,
@@ -252,70 +287,48 @@ class _PlanReader:
         return resolve
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_RAW_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
+class TerraformPlan(DocumentSource):
+    name = SOURCE
+    command = "plan"
+    title = "a Terraform plan"
+    summary = "Scan Terraform plans (`terraform show -json plan.out`); `-` reads stdin."
+    expected = "the output of `terraform show -json plan.out`"
 
+    def recognises(self, document: Any) -> bool:
+        """A plan has ``resource_changes`` or ``planned_values`` (a state has ``values`` only)."""
+        return isinstance(document, dict) and "format_version" in document and (
+            "resource_changes" in document or "planned_values" in document)
 
-def parse_json(name: str, data: bytes | str) -> Any:
-    """JSON with a one-line error naming the place it breaks.  Lone UTF-16 surrogates (legal in
-    JSON escapes, unprintable in every output) become U+FFFD."""
-    try:
-        document = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise InputError(name, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise InputError(name, "not valid JSON: nested too deeply") from None
-    except ValueError as exc:  # undecodable bytes; an integer of more than 4,300 digits
-        raise InputError(name, f"not valid JSON: {exc}"[:200]) from None
-    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-    suspicious = (_SURROGATE_ESCAPE.search(raw) or _RAW_SURROGATE.search(raw)
-                  or json.detect_encoding(raw) not in ("utf-8", "utf-8-sig"))
-    try:
-        return _replace_surrogates(document) if suspicious else document
-    except RecursionError:
-        raise InputError(name, "not valid JSON: nested too deeply") from None
+    def inventory(self, name: str, document: Any, account: str | None) -> Inventory:
+        with malformed(name, "plan"):
+            reader = _PlanReader(name, document, account)
+            resources = reader.resources()
+        regions = {r.region for r in resources if r.region} or {None}
+        return Inventory(
+            source=SOURCE,
+            origin=name,
+            resources=resources,
+            complete=False,
+            scopes={(reader.account, region) for region in regions},
+            metadata={
+                "format_version": document.get("format_version"),
+                "terraform_version": document.get("terraform_version"),
+            },
+            resolver=reader.resolver(resources),
+        )
 
-
-def _replace_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, dict):
-        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_surrogates(v) for v in value]
-    return value
-
-
-def looks_like_plan(document: Any) -> bool:
-    return isinstance(document, dict) and "format_version" in document and (
-        "resource_changes" in document or "planned_values" in document or "values" in document)
+    def read(self, inputs: Sequence[str], selection: "Selection", *, account_id: str | None = None,
+             with_checkov: bool = False, checkov: str | None = None, all_checkov: bool = False,
+             timeout: float | None = None, **_: Any) -> Reading:
+        """The plans; with `with_checkov`, checkov runs on the same files as a second opinion."""
+        files = [read_input(path) for path in inputs]
+        inventories = [self.load(name, data, account_id) for name, data in files]
+        if not with_checkov:
+            return Reading(inventories)
+        return second_opinion(files, inventories, selection, checkov=checkov, all_checkov=all_checkov,
+                              timeout=timeout)
 
 
 def read_plan(name: str, document: Any, account: str | None = None) -> Inventory:
-    """An inventory from a parsed ``terraform show -json`` document."""
-    if not looks_like_plan(document):
-        hint = " (it looks like a Pulumi file: use `scan pulumi`)" if isinstance(document, dict) and (
-            "deployment" in document or "steps" in document or "resourcePlans" in document) else ""
-        raise InputError(name, f"not a Terraform plan: expected the output of `terraform show -json`{hint}")
-    try:
-        reader = _PlanReader(name, document, account)
-        resources = reader.resources()
-        folded = fold(resources, reader.resolver(resources))
-    except InputError:
-        raise
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
-        raise InputError(name, f"malformed plan: {type(exc).__name__}: {exc}") from None
-    except RecursionError:
-        raise InputError(name, "malformed plan: a value is nested too deeply") from None
-    regions = {r.region for r in folded if r.region} or {None}
-    return Inventory(
-        source=SOURCE,
-        origin=name,
-        resources=folded,
-        complete=False,
-        scopes={(reader.account, region) for region in regions},
-        metadata={
-            "format_version": document.get("format_version"),
-            "terraform_version": document.get("terraform_version"),
-        },
-    )
+    """A parsed ``terraform show -json`` plan as a folded inventory."""
+    return TerraformPlan.instance().parse(name, document, account)

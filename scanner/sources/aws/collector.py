@@ -25,7 +25,6 @@ from ...model import UNKNOWN, Resource
 from ...redact import redact
 
 T = TypeVar("T")
-SOURCE = "aws"
 
 class CallFailed(ClientError):
     """A call that could not be made, named (``AccessDenied on s3:ListBuckets``) in `reason`.
@@ -110,6 +109,8 @@ class Ctx:
     region: str
     partition: str
     client_for: Callable[[str, str], Any]
+    #: The source name resources are emitted under (the live source's `name`).
+    source: str = field(kw_only=True)
     #: Listings shared by the collectors of one account: a second collector that needs
     #: DescribeVolumes in the same region reuses the first one's answer instead of calling again.
     memo: "Memo" = field(default_factory=lambda: Memo())
@@ -167,7 +168,7 @@ class Ctx:
         sensitive = redact(rtype, attributes)
         unknown = frozenset(unknown_paths(attributes))
         resource = Resource(
-            address=address, type=rtype, attributes=attributes, source=SOURCE, account=self.account,
+            address=address, type=rtype, attributes=attributes, source=self.source, account=self.account,
             region=region if region is not None else self.region, unknown=unknown, sensitive=sensitive,
             unknown_reason="; ".join(dict.fromkeys(reads.reasons)) if reads and reads.reasons else None,
         )

@@ -20,8 +20,6 @@ from . import collectors  # noqa: F401 - registers every collector
 from .collector import CallFailed, Collector, Ctx, Memo, error_reason
 from .session import AccountSession, AwsAccess, Guard, ReadOnlyViolation, Tuning
 
-SOURCE = "aws"
-
 
 def needed_collectors(resource_types: Iterable[str]) -> list[type[Collector]]:
     """The collectors that produce any of the types the selected rules read — nothing else runs."""
@@ -51,8 +49,8 @@ class _Task:
     scope_region: str | None  # None for account-wide collectors
 
 
-def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_types: Iterable[str],
-                  home: str = "us-east-1", workers: int = 16,
+def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_types: Iterable[str], *,
+                  source: str, home: str = "us-east-1", workers: int = 16,
                   on_progress: Callable[[int, int], None] | None = None) -> list[Inventory]:
     """Run the needed collectors over every account and region; one inventory per account."""
     chosen = needed_collectors(resource_types)
@@ -71,7 +69,7 @@ def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_t
 
     def run(task: _Task) -> None:
         ctx = Ctx(task.account.account, task.region, task.account.partition, task.account.client,
-                  memos[task.account.account])
+                  memos[task.account.account], source=source)
         try:
             task.collector().collect(ctx)
         except ReadOnlyViolation:
@@ -101,7 +99,7 @@ def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_t
                 on_progress(done, len(tasks))
     return [
         Inventory(
-            source=SOURCE, origin=account.account, resources=found[account.account],
+            source=source, origin=account.account, resources=found[account.account],
             gaps=sorted(gaps[account.account], key=lambda g: (g.region or "", g.resource_type)),
             complete=True, scopes={(account.account, r) for r in regions},
             metadata={"identity": account.identity, "regions": regions,
@@ -149,7 +147,7 @@ def _fewer_malloc_arenas() -> None:
         pass  # not glibc: nothing to tune
 
 
-def scan_live(target: Target, resource_types: set[str], tuning: Tuning | None = None,
+def scan_live(target: Target, resource_types: set[str], *, source: str, tuning: Tuning | None = None,
               on_progress: Callable[[int, int], None] | None = None) -> tuple[list[Inventory], Guard]:
     """Inventories of every targeted account; the guard (with its call counts) for reporting."""
     _fewer_malloc_arenas()
@@ -158,5 +156,6 @@ def scan_live(target: Target, resource_types: set[str], tuning: Tuning | None = 
     regions = target.regions
     if not regions or regions == ["all"]:
         regions = enabled_regions(accounts[0], access.home)
-    inventories = scan_accounts(accounts, regions, resource_types, home=access.home, on_progress=on_progress)
+    inventories = scan_accounts(accounts, regions, resource_types, source=source, home=access.home,
+                                on_progress=on_progress)
     return inventories, guard
