@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import click
 
-from vendorguard.scanner import __version__, sources
+from vendorguard.scanner import __version__
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import SEVERITIES
 from vendorguard.scanner.reports import FORMATS
@@ -143,7 +143,29 @@ def main() -> None:
     """Check a billing vendor's cloud against the controls a healthcare practice must demand."""
 
 
-@main.group()
+class _ScanGroup(click.Group):
+    """``vendorguard scan``: one command per registered source, made from the registry when the
+    group is first used, so that ``--version`` and the other commands do not import every source.
+    A source that reads JSON files needs nothing here; others have a command factory below."""
+
+    def _commands(self) -> dict[str, click.Command]:
+        if not self.commands:
+            from vendorguard.scanner import sources
+
+            for source in sources.names():
+                registered = sources.get(source)
+                factory = _COMMAND_FACTORIES.get(source, _document_command)
+                self.add_command(factory(registered), registered.command)
+        return self.commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._commands())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._commands().get(cmd_name)
+
+
+@main.group(cls=_ScanGroup)
 def scan() -> None:
     """Scan one kind of input: each command below is a registered source (scanner/sources/)."""
 
@@ -154,7 +176,6 @@ _CHECKOV_PATH = click.option(
 _ALL_CHECKOV = click.option("--all-checkov", is_flag=True,
                             help="Also report checkov checks no selected rule cites (domain: unmapped).")
 
-
 _SOURCE_OPTIONS: dict[str, list[Callable[[Callable[..., Any]], Callable[..., Any]]]] = {
     "terraform-plan": [
         click.option("--with-checkov", is_flag=True, help="Also run checkov on the plan and merge its verdicts."),
@@ -164,75 +185,85 @@ _SOURCE_OPTIONS: dict[str, list[Callable[[Callable[..., Any]], Callable[..., Any
 """Options a file source takes beyond FILES and --account-id, handed to its `read` as they are."""
 
 
-def _document_command(source: Any) -> None:
-    """``vendorguard scan <command> FILE...`` for a source that reads JSON files."""
-
-    def command(files: tuple[str, ...], out: Output, **options: Any) -> int:
-        from vendorguard.scanner.pipeline import scan as run_scan
-
-        _without_cycle_collector()
-        report = run_scan(source, files, out.packs, out.decisions(), **options)
-        return out.emit(report.to_document(), report.results)
-
-    command.__doc__ = source.summary
-    decorated: Callable[..., Any] = output_options(command)
-    for option in reversed(_SOURCE_OPTIONS.get(source.name, [])):
+def _command(source: Any, run: Callable[..., int], options: list[Callable[..., Any]]) -> click.Command:
+    """A scan command for `source`: `options` (outermost first) over the shared output options."""
+    decorated: Callable[..., Any] = output_options(run)
+    for option in reversed(options):
         decorated = option(decorated)
-    decorated = click.option("--account-id", help="The AWS account the input deploys into, when it does not "
-                                                  "say (decides whether a trust policy's principal is foreign).")(decorated)
-    decorated = click.argument("files", nargs=-1, required=True)(decorated)
-    scan.command(source.command, help=source.summary)(decorated)
+    return click.command(source.command, help=source.summary)(decorated)
 
 
-for _source in sources.document_sources():
-    _document_command(_source)
-
-
-@scan.command(sources.get("terraform-hcl").command, help=sources.get("terraform-hcl").summary)
-@click.argument("dirs", nargs=-1, required=True)
-@_CHECKOV_PATH
-@_ALL_CHECKOV
-@click.option("--var-file", "var_files", multiple=True, help="A .tfvars file for checkov (repeatable).")
-@output_options
-def scan_terraform(dirs: tuple[str, ...], checkov: str | None, all_checkov: bool,
-                   var_files: tuple[str, ...], out: Output) -> int:
+def _scan(source: Any, inputs: tuple[str, ...], out: Output, **options: Any) -> Any:
+    """The pipeline over one source's inputs, with `out`'s packs, waivers and baseline."""
     from vendorguard.scanner.pipeline import scan as run_scan
 
-    report = run_scan(sources.get("terraform-hcl"), dirs, out.packs, out.decisions(), checkov=checkov,
-                      all_checkov=all_checkov, var_files=var_files)
-    return out.emit(report.to_document(), report.results)
+    return run_scan(source, inputs, out.packs, out.decisions(), **options)
+
+
+def _document_command(source: Any) -> click.Command:
+    """``vendorguard scan <command> FILE...`` for a source that reads JSON files."""
+
+    def run(files: tuple[str, ...], out: Output, **options: Any) -> int:
+        _without_cycle_collector()
+        report = _scan(source, files, out, **options)
+        return out.emit(report.to_document(), report.results)
+
+    return _command(source, run, [
+        click.argument("files", nargs=-1, required=True),
+        click.option("--account-id", help="The AWS account the input deploys into, when it does not say "
+                                          "(decides whether a trust policy's principal is foreign)."),
+        *_SOURCE_OPTIONS.get(source.name, []),
+    ])
+
+
+def _hcl_command(source: Any) -> click.Command:
+    """``vendorguard scan terraform DIR...``: checkov's own parser over HCL directories."""
+
+    def run(dirs: tuple[str, ...], out: Output, **options: Any) -> int:
+        report = _scan(source, dirs, out, **options)
+        return out.emit(report.to_document(), report.results)
+
+    return _command(source, run, [
+        click.argument("dirs", nargs=-1, required=True), _CHECKOV_PATH, _ALL_CHECKOV,
+        click.option("--var-file", "var_files", multiple=True, help="A .tfvars file for checkov (repeatable)."),
+    ])
 
 
 def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-@scan.command(sources.get("aws").command, help=sources.get("aws").summary)
-@click.option("--profile", help="AWS profile to use (default: the environment's credentials).")
-@click.option("--role-arn", help="Assume this role first (an auditor's cross-account role).")
-@click.option("--external-id", help="ExternalId the role's trust policy requires.")
-@click.option("--regions", default="all", show_default=True, help="Comma-separated regions, or `all` enabled ones.")
-@click.option("--accounts", help="Comma-separated account ids to scan through --role-name.")
-@click.option("--org", is_flag=True, help="Scan every active account of the organization through --role-name.")
-@click.option("--role-name", help="Role to assume in each account of --accounts/--org.")
-@click.option("--endpoint-url", help="A different AWS endpoint (moto, LocalStack, a private endpoint). "
-                                     "botocore's AWS_ENDPOINT_URL is honoured too.")
-@output_options
-def scan_aws(profile: str | None, role_arn: str | None, external_id: str | None, regions: str,
-             accounts: str | None, org: bool, role_name: str | None, endpoint_url: str | None,
-             out: Output) -> int:
-    from vendorguard.scanner.pipeline import scan as run_scan
-    from vendorguard.scanner.sources.aws.live import Target
+def _aws_command(source: Any) -> click.Command:
+    """``vendorguard scan aws``: live accounts, by the caller's credentials or assumed roles."""
 
-    if org and accounts:
-        raise click.UsageError("--org and --accounts are alternatives")
-    target = Target(profile=profile, role_arn=role_arn, external_id=external_id, accounts=_csv(accounts),
-                    org=org, role_name=role_name, regions=_csv(regions), endpoint_url=endpoint_url)
-    decisions = out.decisions()
-    writes_files = bool(out.output or out.output_dir)
-    with progress_bar(enabled=not out.quiet and writes_files and sys.stderr.isatty()) as on_progress:
-        report = run_scan(sources.get("aws"), [], out.packs, decisions, target=target, on_progress=on_progress)
-    return out.emit(report.to_document(), report.results)
+    def run(profile: str | None, role_arn: str | None, external_id: str | None, regions: str,
+            accounts: str | None, org: bool, role_name: str | None, endpoint_url: str | None, out: Output) -> int:
+        from vendorguard.scanner.sources.aws.live import Target
+
+        if org and accounts:
+            raise click.UsageError("--org and --accounts are alternatives")
+        target = Target(profile=profile, role_arn=role_arn, external_id=external_id, accounts=_csv(accounts),
+                        org=org, role_name=role_name, regions=_csv(regions), endpoint_url=endpoint_url)
+        writes_files = bool(out.output or out.output_dir)
+        with progress_bar(enabled=not out.quiet and writes_files and sys.stderr.isatty()) as on_progress:
+            report = _scan(source, (), out, target=target, on_progress=on_progress)
+        return out.emit(report.to_document(), report.results)
+
+    return _command(source, run, [
+        click.option("--profile", help="AWS profile to use (default: the environment's credentials)."),
+        click.option("--role-arn", help="Assume this role first (an auditor's cross-account role)."),
+        click.option("--external-id", help="ExternalId the role's trust policy requires."),
+        click.option("--regions", default="all", show_default=True, help="Comma-separated regions, or `all` enabled ones."),
+        click.option("--accounts", help="Comma-separated account ids to scan through --role-name."),
+        click.option("--org", is_flag=True, help="Scan every active account of the organization through --role-name."),
+        click.option("--role-name", help="Role to assume in each account of --accounts/--org."),
+        click.option("--endpoint-url", help="A different AWS endpoint (moto, LocalStack, a private endpoint). "
+                                            "botocore's AWS_ENDPOINT_URL is honoured too."),
+    ])
+
+
+#: Command factories of the sources that do not read JSON files.
+_COMMAND_FACTORIES: dict[str, Callable[[Any], click.Command]] = {"terraform-hcl": _hcl_command, "aws": _aws_command}
 
 
 class progress_bar:

@@ -167,25 +167,30 @@ def _operation(what: str, stack: str) -> Iterator[None]:
         raise ProvisionError(f"pulumi {what} ({stack})", _last_line(str(exc))) from None
 
 
+def _on_stack(template: str, stack: str, config: Mapping[str, str] | Iterable[str] | None, what: str,
+              work: Callable[[Any], Any], provider: bool = True) -> Any:
+    """`work` on the template's stack, opened with its config (and the AWS provider installed
+    where the operation plans resources); a Pulumi failure is one line."""
+    deployment = Deployment(template, stack, parse_config(config))
+    handle = deployment.open()
+    with _operation(what, stack):
+        if provider:
+            deployment._install_provider(handle)
+        return work(handle)
+
+
 def preview(template: str, stack: str, config: Mapping[str, str] | Iterable[str] | None = None,
             on_output: Callable[[str], None] | None = _echo) -> dict[str, int]:
     """``pulumi preview``: the change summary (operation → count)."""
-    deployment = Deployment(template, stack, parse_config(config))
-    handle = deployment.open()
-    with _operation("preview", stack):
-        deployment._install_provider(handle)
-        result = handle.preview(on_output=on_output, color="never", diff=False)
+    result = _on_stack(template, stack, config, "preview",
+                       lambda handle: handle.preview(on_output=on_output, color="never", diff=False))
     return {str(k): v for k, v in (result.change_summary or {}).items()}
 
 
 def up(template: str, stack: str, config: Mapping[str, str] | Iterable[str] | None = None,
        on_output: Callable[[str], None] | None = _echo) -> dict[str, Any]:
     """``pulumi up``: the stack's outputs afterwards (secrets masked)."""
-    deployment = Deployment(template, stack, parse_config(config))
-    handle = deployment.open()
-    with _operation("up", stack):
-        deployment._install_provider(handle)
-        result = handle.up(on_output=on_output, color="never")
+    result = _on_stack(template, stack, config, "up", lambda handle: handle.up(on_output=on_output, color="never"))
     return _shown(result.outputs)
 
 
@@ -193,21 +198,21 @@ def destroy(template: str, stack: str, config: Mapping[str, str] | Iterable[str]
             on_output: Callable[[str], None] | None = _echo, remove: bool = False) -> dict[str, int]:
     """``pulumi destroy`` (deletion protection and non-empty buckets stop it: see the README);
     `remove` also deletes the stack and its config afterwards."""
-    deployment = Deployment(template, stack, parse_config(config))
-    handle = deployment.open()
-    with _operation("destroy", stack):
+
+    def work(handle: Any) -> Any:
         result = handle.destroy(on_output=on_output, color="never")
         if remove:
             handle.workspace.remove_stack(stack)
+        return result
+
+    result = _on_stack(template, stack, config, "destroy", work, provider=False)
     return dict(result.summary.resource_changes or {})
 
 
 def outputs(template: str, stack: str, config: Mapping[str, str] | Iterable[str] | None = None) -> dict[str, Any]:
     """The stack's outputs (secrets masked)."""
-    deployment = Deployment(template, stack, parse_config(config))
-    handle = deployment.open()
-    with _operation("stack output", stack):
-        return _shown(handle.outputs())
+    return _shown(_on_stack(template, stack, config, "stack output", lambda handle: handle.outputs(),
+                            provider=False))
 
 
 def _shown(values: Mapping[str, Any]) -> dict[str, Any]:
