@@ -10,18 +10,16 @@ silence never reads as a pass.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..checkov.mapping import display_file, map_checks, undecided
-from ..checkov.runner import CheckovRun, find_checkov, run_checkov
 from ..errors import InputError
 from ..model import Inventory, Resource, Result
 from ..source import Reading, Source
 
 if TYPE_CHECKING:
     from ..catalog import Selection
+    from ..checkov.runner import CheckovRun
 
 _TF_FILES = ("*.tf", "*.tf.json")
 
@@ -49,6 +47,12 @@ class TerraformHcl(Source):
         one would otherwise give checkov's empty, clean-looking report); checkov runs once per
         directory (given several ``-d`` it repeats the first directory's results), several at a
         time."""
+        # Imported here, not above: registering this source must cost a plan scan nothing.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..checkov.mapping import map_checks, undecided
+        from ..checkov.runner import find_checkov, run_checkov
+
         dirs = list(inputs)
         for path in dirs:
             _check_directory(path)
@@ -79,7 +83,9 @@ class TerraformHcl(Source):
         return Reading(inventories, results=results,
                        extra={"checkov": {"path": exe, "version": ", ".join(sorted(versions)) or None}})
 
-    def _inventory(self, path: str, run: CheckovRun, exe: str, selection: "Selection") -> Inventory:
+    def _inventory(self, path: str, run: "CheckovRun", exe: str, selection: "Selection") -> Inventory:
+        from ..checkov.mapping import display_file
+
         seen: dict[str, Resource] = {}
         base = str(Path(path).resolve())
         for check in run.checks:

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from ..checkov.merge import second_opinion
 from ..arns import arn_part
 from ..errors import InputError
 from ..folding import FoldRule, ValueIndex
@@ -325,6 +324,8 @@ class TerraformPlan(DocumentSource):
         inventories = [self.load(name, data, account_id) for name, data in files]
         if not with_checkov:
             return Reading(inventories)
+        from ..checkov.merge import second_opinion  # checkov's plumbing: only when asked for
+
         return second_opinion(files, inventories, selection, checkov=checkov, all_checkov=all_checkov,
                               timeout=timeout)
 
