@@ -4,13 +4,13 @@ For each rule that cites checkov ids (``references.checkov``) and runs on plans,
 ``tests/fixtures/rules/<RULE>.yaml`` is built into a real ``terraform show -json`` plan
 (``tests/planbuilder.py``).  Our verdict is the engine's on the case's target (the resource
 named ``this``, or the account/region for existence rules), exactly as
-``tests/test_rule_fixtures.py`` reads it.  checkov runs **once** over a directory holding all the
+``tests/scanner/test_rule_fixtures.py`` reads it.  checkov runs **once** over a directory holding all the
 plans (``--framework terraform_plan -d``, limited with ``--check`` to the cited ids), and its
 verdict for each cited check is read on the same target: the resource itself or a split child
 that folds into it; for an existence rule, one passing resource of the rule's types is enough.
 
 Every disagreement must be listed, with its reason, in ``bench/checkov_deliberate.yaml``
-(``tests/test_checkov_consistency.py`` enforces it); one that is our bug is fixed, not listed.
+(``tests/scanner/checkov/test_checkov_consistency.py`` enforces it); one that is our bug is fixed, not listed.
 
     .venv/bin/python bench/checkov_consistency.py            # the table (gist of each reason)
     .venv/bin/python bench/checkov_consistency.py --full     # with the full reasons
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import yaml  # noqa: E402
 
-from planbuilder import build_plan  # noqa: E402
+from planbuilder import build_plan, case_resources  # noqa: E402
 from vendorguard.scanner.catalog import Rule, Selection, load_catalog  # noqa: E402
 from vendorguard.scanner.checkov.runner import CheckovCheck, run_checkov  # noqa: E402
 from vendorguard.scanner.engine import Engine  # noqa: E402
@@ -77,13 +77,6 @@ def _cases(rule: Rule) -> list[tuple[str, dict[str, Any]]]:
             if case.get("source") != "aws":  # absence decides only in a live inventory
                 out.append((f"{expect}-{i}", case))
     return out
-
-
-def _resources(rule: Rule, case: dict[str, Any]) -> list[dict[str, Any]]:
-    items = case.get("resources") or [case]
-    return [{"type": item.get("type", rule.resource_types[0]), "name": item.get("name", "this"),
-             "values": item.get("values", {}), "unknown": item.get("unknown", []),
-             "sensitive": item.get("sensitive", [])} for item in items]
 
 
 def _ours(rule: Rule, resources: list[dict[str, Any]], plan: dict[str, Any]) -> tuple[str, str | None]:
@@ -135,7 +128,7 @@ def compare(checkov: str | None = None) -> tuple[list[Row], dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="vg-consistency-") as scratch:
         for rule in rules:
             for case_id, case in _cases(rule):
-                resources = _resources(rule, case)
+                resources = case_resources(rule, case)
                 plan = build_plan(resources, account_id=case.get("account_id"))
                 text = json.dumps(plan, indent=1)
                 name = f"{rule.id}__{case_id}.json"

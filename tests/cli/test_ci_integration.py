@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 
+from conftest import ROOT
 from vendorguard.scanner.reports import FORMATS
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_action_uses_real_formats_and_uploads_sarif() -> None:

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import FIXTURES, plan_of, show_figures
+from conftest import FIXTURES, ROOT, plan_of, show_figures
 from vendorguard.scanner.catalog import load_catalog, select
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.reports import FORMATS, render
@@ -51,7 +51,7 @@ def print_figures(request: pytest.FixtureRequest) -> Iterator[None]:
 # -- running the CLI and measuring it ------------------------------------------------------------------
 #: The benchmark's launcher reports a run's exit code, wall time and peak RSS (see there for why a
 #: run cannot be measured straight from this large pytest process).
-CHILD = Path(__file__).resolve().parents[1] / "bench" / "child.py"
+CHILD = ROOT / "bench" / "child.py"
 
 
 def measured(*args: str, stdin: bytes | None = None, timeout: float = 300) -> tuple[int, str, float, float]:

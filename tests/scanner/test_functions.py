@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from conftest import policy, trust
 from vendorguard.scanner.catalog import compiler
 from vendorguard.scanner.context import NO_CONTEXT, EvalContext
 from vendorguard.scanner.functions import VendorguardFunctions
@@ -15,10 +16,6 @@ F = VendorguardFunctions()
 
 def call(name: str, *args: object) -> object:
     return F.FUNCTION_TABLE[name]["function"](F, *args)
-
-
-def policy(*statements: dict) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 TLS_DENY = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
@@ -63,13 +60,6 @@ def test_grants_full_admin(statement: dict, expected: bool) -> None:
 ])
 def test_public_grants(statement: dict, expected: list) -> None:
     assert call("public_grants", policy(statement)) == expected
-
-
-def trust(principal: object, condition: dict | None = None) -> str:
-    st = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
-    if condition:
-        st["Condition"] = condition
-    return policy(st)
 
 
 @pytest.mark.parametrize("doc,own,expected", [
@@ -160,3 +150,12 @@ def test_withheld_policies_are_unknown_not_empty() -> None:
     for name in ("denies_insecure_transport", "grants_full_admin", "public_grants"):
         assert call(name, REDACTED) is UNKNOWN, name
     assert call("untrusted_principals", REDACTED, "111122223333") is UNKNOWN
+
+
+def test_an_ingress_rule_of_unknown_protocol_is_undecided_not_closed() -> None:
+    """A world-open rule whose protocol is not known may be all traffic: UNKNOWN, never 'no port'."""
+    from vendorguard.scanner.functions import _world_ingress
+
+    rule = {"protocol": UNKNOWN, "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}
+    assert _world_ingress([rule], [22]) is UNKNOWN
+    assert _world_ingress([dict(rule, protocol="icmp")], [22]) == []

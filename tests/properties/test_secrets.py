@@ -30,24 +30,17 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from conftest import FIXTURES, plan_of, show_figures
+from conftest import lambda_zip, plan_of, policy, scan_live, show_figures, trust, vendorguard
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.model import Status
 from vendorguard.scanner.reports import FORMATS, render
-from conftest import scan_aws
 from vendorguard.scanner.pipeline import evaluate, now
-from vendorguard.scanner.sources.aws.live import Target
-from vendorguard.scanner.sources.aws.session import Tuning
 from vendorguard.scanner.sources.pulumi import SECRET_SIG, SIG_KEY, read_pulumi
 from vendorguard.scanner.inputs import parse_json
 from vendorguard.scanner.sources.tfplan import read_plan
@@ -111,24 +104,24 @@ def every_format(document: dict[str, Any]) -> dict[str, str]:
     return {fmt: render(document, fmt) for fmt in FORMATS}
 
 
-def vendorguard(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vendorguard.cli.main", *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env={**os.environ, "VENDORGUARD_DEBUG": "1", **(env or {})})
+#: the CLI runs with debugging on: no secret may reach even its debug output
+DEBUG = {"VENDORGUARD_DEBUG": "1"}
 
 
 def check_cli(label: str, args: list[str], out: Path, kinds: list[str], env: dict[str, str] | None = None,
               allowed: tuple[int, ...] = (0, 1), table_on_stdout: bool = True) -> None:
     """Every format written by the CLI (VENDORGUARD_DEBUG=1), its stderr, and the table on stdout."""
     out.mkdir(exist_ok=True)
+    env = {**DEBUG, **(env or {})}
     formats = [a for fmt in FORMATS for a in ("--format", fmt)]
-    written = vendorguard(*args, *formats, "--output-dir", str(out), env=env)
+    written = vendorguard(*args, *formats, "--output-dir", str(out), env=env, timeout=300)
     assert written.returncode in allowed, written.stderr[-3000:]
     for path in sorted(out.iterdir()):
         check(f"{label} {path.name}", path.read_text(encoding="utf-8"), kinds)
     check(f"{label} stderr", written.stderr, kinds)
     if not table_on_stdout:
         return
-    shown = vendorguard(*args, env=env)
+    shown = vendorguard(*args, env=env, timeout=300)
     assert shown.returncode in allowed, shown.stderr[-3000:]
     check(f"{label} table on stdout", shown.stdout, kinds)
     check(f"{label} stderr", shown.stderr, kinds)
@@ -184,9 +177,9 @@ def assert_nosy_saw(report: Any, types: set[str]) -> None:
 def secret_plan() -> tuple[dict[str, Any], list[str]]:
     s = secret
     policy_secret = s("plan: sensitive bucket policy a rule reads")
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+    bucket_policy = policy(
         {"Sid": "OnlyFromOurEndpoint", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
-         "Condition": {"StringNotEquals": {"aws:SourceVpce": policy_secret}}}]})
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": policy_secret}}})
     user_data = s("plan: user_data")
     plan = plan_of(
         {"type": "aws_db_instance", "name": "marked", "values": {
@@ -221,7 +214,7 @@ def secret_plan() -> tuple[dict[str, Any], list[str]]:
             "user_data": base64.b64encode(s("plan: launch template user_data").encode()).decode()}},
         {"type": "aws_s3_bucket", "name": "claims", "values": {"bucket": "claims", "tags": {"phi": "true"}}},
         {"type": "aws_s3_bucket_policy", "name": "claims", "values": {"bucket": "${aws_s3_bucket.claims.id}",
-                                                                      "policy": policy}, "sensitive": ["policy"]},
+                                                                      "policy": bucket_policy}, "sensitive": ["policy"]},
         {"type": "aws_security_group", "name": "web", "values": {"ingress": [
             {"from_port": 443, "to_port": 443, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/8"],
              "description": s("plan: sensitive ingress description")},
@@ -293,7 +286,7 @@ def test_a_malformed_plan_does_not_quote_its_secrets(tmp_path: Path) -> None:
         mutate(document)
         path = tmp_path / f"broken-{len(broken)}.json"
         path.write_text(json.dumps(document))
-        run_ = vendorguard("scan", "plan", str(path), "--format", "json")
+        run_ = vendorguard("scan", "plan", str(path), "--format", "json", env=DEBUG, timeout=300)
         assert run_.returncode in (0, 1, 2) and "Traceback" not in run_.stderr, run_.stderr[-2000:]
         broken.append(run_.stdout + run_.stderr)
     check("plan: malformed-plan runs", "\n".join(broken), ["plan: value in a malformed plan"])
@@ -345,9 +338,9 @@ def _resource(token: str, name: str, props: dict[str, Any], **extra: Any) -> dic
 
 def secret_stack() -> tuple[dict[str, Any], list[str]]:
     s = secret
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+    bucket_policy = policy(
         {"Sid": "OnlyFromOurEndpoint", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
-         "Condition": {"StringNotEquals": {"aws:SourceVpce": s("pulumi: secret bucket policy a rule reads")}}}]})
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": s("pulumi: secret bucket policy a rule reads")}}})
     bucket_urn = _urn("aws:s3/bucket:Bucket", "claims")
     resources = [
         _resource("aws:rds/instance:Instance", "marked", {
@@ -385,7 +378,7 @@ def secret_stack() -> tuple[dict[str, Any], list[str]]:
         _resource("aws:ec2/instance:Instance", "b64", {
             "ami": "ami-1", "userDataBase64": base64.b64encode(s("pulumi: userDataBase64").encode()).decode()}),
         _resource("aws:s3/bucket:Bucket", "claims", {"bucket": "claims", "tags": {"phi": "true"}}),
-        _resource("aws:s3/bucketPolicy:BucketPolicy", "claims", {"bucket": "claims", "policy": _secret_output(policy)},
+        _resource("aws:s3/bucketPolicy:BucketPolicy", "claims", {"bucket": "claims", "policy": _secret_output(bucket_policy)},
                   propertyDependencies={"bucket": [bucket_urn]}, dependencies=[bucket_urn]),
         _resource("aws:ec2/securityGroup:SecurityGroup", "web", {"ingress": [
             {"fromPort": 443, "toPort": 443, "protocol": "tcp", "cidrBlocks": ["10.0.0.0/8"],
@@ -450,29 +443,15 @@ def test_no_pulumi_secret_appears_in_any_output_or_log(tmp_path: Path, debug_log
 
 
 # -- a live account ---------------------------------------------------------------------------------------
-def _lambda_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
-
-def _trust(principal: dict[str, Any], condition: dict[str, Any] | None = None) -> str:
-    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
-    if condition:
-        statement["Condition"] = condition
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-
-
 def seed_live_secrets(aws: Any) -> None:
     """Every live kind the module docstring names, in moto, each with its own value."""
     s = secret
     iam = aws("iam")
-    role = iam.create_role(RoleName="claims-fn", AssumeRolePolicyDocument=_trust(
+    role = iam.create_role(RoleName="claims-fn", AssumeRolePolicyDocument=trust(
         {"Service": "lambda.amazonaws.com"}))["Role"]["Arn"]
     aws("lambda").create_function(
         FunctionName="claims", Runtime="python3.12", Role=role, Handler="index.handler",
-        Code={"ZipFile": _lambda_zip()},
+        Code={"ZipFile": lambda_zip()},
         Environment={"Variables": {"DB_PASSWORD": s("live: lambda env DB_PASSWORD"),
                                    "GREETING": s("live: lambda env innocuous name")}})
     aws("ec2").run_instances(
@@ -501,7 +480,7 @@ def test_no_live_secret_or_credential_appears_in_any_output_or_log(
     seed_live_secrets(aws)
     # The audit role the scan assumes: its trust policy requires the ExternalId.
     external_id = secret("live: --external-id")
-    aws("iam").create_role(RoleName="auditor", AssumeRolePolicyDocument=_trust(
+    aws("iam").create_role(RoleName="auditor", AssumeRolePolicyDocument=trust(
         {"AWS": "arn:aws:iam::123456789012:root"}, {"StringEquals": {"sts:ExternalId": external_id}}))
     debug_logs.seek(0)
     debug_logs.truncate()  # what seeding logged is the test's, not vendorguard's
@@ -520,9 +499,8 @@ def test_no_live_secret_or_credential_appears_in_any_output_or_log(
         return account
 
     monkeypatch.setattr(AwsAccess, "assume", recording_assume)
-    report = scan_aws(Target(endpoint_url=aws.endpoint, regions=["us-east-1"],
-                             role_arn="arn:aws:iam::123456789012:role/auditor", external_id=external_id),
-                      packs_with(nosy_pack), tuning=Tuning(max_attempts=2))
+    report = scan_live(aws, packs=packs_with(nosy_pack),
+                       role_arn="arn:aws:iam::123456789012:role/auditor", external_id=external_id)
     kinds = [k for k in PLANTED if k.startswith("live:")]
     assert "live: AssumeRole SessionToken" in kinds, "the scan assumed the role"
     # the test tests something: the nosy rules read the resources that hold the secrets
@@ -543,6 +521,6 @@ def test_no_live_secret_or_credential_appears_in_any_output_or_log(
     check_cli("live CLI", args, tmp_path / "out", kinds, env=env, table_on_stdout=False)
     # a refused role is a one-line error that names the role, not the ExternalId or the keys
     refused = vendorguard(*args[:-4], "--role-arn", "arn:aws:iam::123456789012:role/nope", "--external-id",
-                          PLANTED["live: --external-id"], "--format", "json", env=env)
+                          PLANTED["live: --external-id"], "--format", "json", env={**DEBUG, **env}, timeout=300)
     assert "Traceback" not in refused.stderr
     check("live CLI, a refused role", refused.stdout + refused.stderr, kinds)

@@ -1,6 +1,6 @@
 """Packs are data: a policy file cannot run code, and every expression in it is compiled at load.
 
-What tests/test_cli.py already shows (a schema error, a bad condition, an unknown rule id, a
+What tests/cli/test_cli.py already shows (a schema error, a bad condition, an unknown rule id, a
 duplicate id, broken YAML, one ``!!python/object/apply`` tag) is not repeated.  Here:
 
 - every Python-object tag PyYAML knows (object, object/apply, object/new, name, module, and the
@@ -22,21 +22,19 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import plan_of
+from conftest import ROOT, plan_of, vendorguard
 from vendorguard.scanner import catalog
 from vendorguard.scanner.catalog import load_catalog
 from vendorguard.scanner.context import NO_CONTEXT
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.functions import VendorguardFunctions
 
-ROOT = Path(__file__).resolve().parents[1]
 
 RULE = {"id": "ACME-001", "title": "Volumes are encrypted", "severity": "low", "domain": "encryption-at-rest",
         "resource_types": ["aws_ebs_volume"], "condition": "encrypted == `true`", "rationale": "PHI at rest.",
@@ -49,11 +47,6 @@ def pack_text(version: Any = "1", **rule_changes: Any) -> str:
     rules[1].update(rule_changes)
     return yaml.safe_dump({"rules": rules, "pack": {"id": "acme", "title": "ACME", "version": version, "controls": [
         {"id": "c", "title": "c", "rules": ["ACME-000", "ACME-001"]}]}}, sort_keys=False)
-
-
-def vendorguard(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vendorguard.cli.main", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd)
 
 
 def assert_one_line_error(run: subprocess.CompletedProcess, *needles: str) -> None:

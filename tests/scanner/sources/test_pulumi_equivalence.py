@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES
-from planbuilder import build_plan
+from planbuilder import build_plan, case_resources
 from pulumibuilder import V6_S3_TOKENS, build_export, build_preview
 from vendorguard.scanner.catalog import Selection, select
 from vendorguard.scanner.engine import Engine
@@ -54,14 +54,6 @@ def _cases() -> list[Any]:
 CASES = _cases()
 
 
-def _resources(rule_id: str, case: dict[str, Any]) -> list[dict[str, Any]]:
-    rule = CATALOG.rules[rule_id]
-    items = case.get("resources") or [case]
-    return [{"type": item.get("type", rule.resource_types[0]), "name": item.get("name", "this"),
-             "values": item.get("values", {}), "unknown": item.get("unknown", []),
-             "sensitive": item.get("sensitive", [])} for item in items]
-
-
 def _verdict(rule_id: str, results: list[Result], resources: list[dict[str, Any]], pulumi: bool) -> Status:
     rule = CATALOG.rules[rule_id]
     if rule.scope == "resource":
@@ -78,7 +70,7 @@ def _verdict(rule_id: str, results: list[Result], resources: list[dict[str, Any]
 @pytest.mark.parametrize("form", ["export", "preview"])
 def test_pulumi_verdict_equals_terraform_verdict(rule_id: str, expect: str, case: dict[str, Any],
                                                  flavour: str, form: str) -> None:
-    resources = _resources(rule_id, case)
+    resources = case_resources(CATALOG.rules[rule_id], case)
     plan = json.loads(json.dumps(build_plan(resources, account_id=case.get("account_id"))))
     terraform = _verdict(rule_id, run_rule(read_plan("plan.json", plan), rule_id), resources, pulumi=False)
     assert terraform is Status(expect.upper()), "the Terraform side no longer matches its fixture"

@@ -8,12 +8,12 @@ stays true.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
+
 sys.path.insert(0, str(ROOT / "bench"))
 
 import checkov_consistency as consistency  # noqa: E402

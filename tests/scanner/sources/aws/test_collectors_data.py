@@ -15,9 +15,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from conftest import run_engine
+from conftest import policy, results_for, run_engine, scan_live
 from vendorguard.scanner.model import UNKNOWN, Inventory, Status
-from conftest import scan_aws
 from vendorguard.scanner.sources.aws import LiveAws
 from vendorguard.scanner.sources.aws.collector import Ctx
 from vendorguard.scanner.sources.aws.collectors.backup import Plans, Vaults
@@ -25,7 +24,6 @@ from vendorguard.scanner.sources.aws.collectors.dynamodb import Tables
 from vendorguard.scanner.sources.aws.collectors.kms import Keys
 from vendorguard.scanner.sources.aws.collectors.opensearch import Domains
 from vendorguard.scanner.sources.aws.collectors.rds import DbClusters, DbParameterGroups
-from vendorguard.scanner.sources.aws.live import Target
 from vendorguard.scanner.sources.aws.session import Tuning
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -37,26 +35,13 @@ def arn(service: str, resource: str) -> str:
     return ARN.format(service, resource)
 
 
-#: moto answers at once and never throttles; the default eight attempts only add backoff where a
-#: call moto cannot serve fails anyway (s3control's account-prefixed host, unimplemented calls).
-FEW_RETRIES = Tuning(max_attempts=2)
-
-
-def scan(aws: Any, tuning: Tuning = FEW_RETRIES):
-    return scan_aws(Target(endpoint_url=aws.endpoint, regions=[REGION]), [], tuning=tuning)
-
-
-def results_for(report, rule_id: str) -> dict[str, Status]:
-    return {r.address: r.status for r in report.results if r.rule_id == rule_id}
-
-
 def resource(report, address: str):
     return next(r for inv in report.inventories for r in inv.resources if r.address == address)
 
 
-def policy(principal: Any) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": principal, "Action": "*", "Resource": "*"}]})
+def allow_all(principal: Any) -> dict[str, Any]:
+    """A statement that lets `principal` do anything (a key or domain policy's one statement)."""
+    return {"Effect": "Allow", "Principal": principal, "Action": "*", "Resource": "*"}
 
 
 # -- RDS ------------------------------------------------------------------------------------------
@@ -102,7 +87,7 @@ def test_rds_instances_clusters_snapshots_and_parameter_groups(aws: Any) -> None
                                              ValuesToAdd=["all"])
     rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="aurora-private", DBClusterIdentifier="aurora")
 
-    report = scan(aws)
+    report = scan_live(aws)
     claims, legacy, replica = arn("rds", "db:claims"), arn("rds", "db:legacy"), arn("rds", "db:legacy-replica")
     member = arn("rds", "db:aurora-1")
     aurora, scratch = arn("rds", "cluster:aurora"), arn("rds", "cluster:scratch")
@@ -158,12 +143,12 @@ def test_kms_customer_keys_rotation_and_policy(aws: Any) -> None:
     kms = aws("kms")
     rotating = kms.create_key(Description="claims")["KeyMetadata"]
     kms.enable_key_rotation(KeyId=rotating["KeyId"])
-    still = kms.create_key(Description="exports", Policy=policy("*"))["KeyMetadata"]
+    still = kms.create_key(Description="exports", Policy=policy(allow_all("*")))["KeyMetadata"]
     signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
     doomed = kms.create_key()["KeyMetadata"]
     kms.schedule_key_deletion(KeyId=doomed["KeyId"], PendingWindowInDays=7)
 
-    report = scan(aws)
+    report = scan_live(aws)
     rotation = results_for(report, "VG-KMS-001")
     assert rotation[rotating["Arn"]] is Status.PASS
     assert rotation[still["Arn"]] is Status.FAIL
@@ -211,7 +196,7 @@ def test_kms_rotation_read_denied_is_unknown_with_the_error_code() -> None:
     kms.add_response("describe_key", {"KeyMetadata": key_metadata("aws-managed", KeyManager="AWS")},
                      {"KeyId": "aws-managed"})
     kms.add_response("describe_key", {"KeyMetadata": key_metadata("customer")}, {"KeyId": "customer"})
-    kms.add_response("get_key_policy", {"Policy": policy({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})},
+    kms.add_response("get_key_policy", {"Policy": policy(allow_all({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))},
                      {"KeyId": "customer", "PolicyName": "default"})
     kms.add_client_error("get_key_rotation_status", "AccessDeniedException", "not authorized",
                          expected_params={"KeyId": "customer"})
@@ -237,7 +222,7 @@ def test_kms_describe_denied_keeps_the_key_unknown() -> None:
     stubs["kms"].add_client_error("describe_key", "AccessDeniedException", "no")
     Keys().collect(ctx)
     [key] = ctx.resources
-    assert key.unknown_reason == "AccessDeniedException on kms:DescribeKey"
+    assert key.unknown_reason == "AccessDeniedException on kms:DescribeKey (IAM action kms:DescribeKey)"
     result = verdicts(ctx, "VG-KMS-001", "VG-TPA-003")
     for rule in ("VG-KMS-001", "VG-TPA-003"):
         assert result[(rule, key.address)].status is Status.UNKNOWN
@@ -279,7 +264,7 @@ def test_dynamodb_encryption_and_point_in_time_recovery(aws: Any) -> None:
     _table(ddb, "sessions", SSESpecification={"Enabled": True, "SSEType": "KMS"})  # AWS managed key
     _table(ddb, "cache")  # AWS owned key
 
-    report = scan(aws)
+    report = scan_live(aws)
     claims, sessions, cache = (arn("dynamodb", f"table/{n}") for n in ("claims", "sessions", "cache"))
     assert results_for(report, "VG-DDB-001") == {claims: Status.PASS, sessions: Status.FAIL, cache: Status.FAIL}
     assert results_for(report, "VG-DDB-002") == {claims: Status.PASS, sessions: Status.FAIL, cache: Status.FAIL}
@@ -315,7 +300,7 @@ def test_efs_encryption(aws: Any) -> None:
     efs = aws("efs")
     sealed = efs.create_file_system(CreationToken="scans", Encrypted=True)["FileSystemId"]
     plain = efs.create_file_system(CreationToken="exports")["FileSystemId"]
-    found = results_for(scan(aws), "VG-EFS-001")
+    found = results_for(scan_live(aws), "VG-EFS-001")
     assert found == {arn("elasticfilesystem", f"file-system/{sealed}"): Status.PASS,
                      arn("elasticfilesystem", f"file-system/{plain}"): Status.FAIL}
 
@@ -327,7 +312,7 @@ def test_elasticache_replication_groups(aws: Any) -> None:
                                    TransitEncryptionEnabled=True, SnapshotRetentionLimit=7)
     cache.create_replication_group(ReplicationGroupId="scratch", ReplicationGroupDescription="scratch",
                                    Engine="redis", CacheNodeType="cache.t3.micro")
-    report = scan(aws)
+    report = scan_live(aws)
     good, bad = arn("elasticache", "replicationgroup:sessions"), arn("elasticache", "replicationgroup:scratch")
     for rule in ("VG-EC-001", "VG-EC-002", "VG-EC-003"):
         assert results_for(report, rule) == {good: Status.PASS, bad: Status.FAIL}, rule
@@ -344,12 +329,13 @@ def test_opensearch_domains(aws: Any) -> None:
                          NodeToNodeEncryptionOptions={"Enabled": True},
                          DomainEndpointOptions={"EnforceHTTPS": True,
                                                 "TLSSecurityPolicy": "Policy-Min-TLS-1-2-2019-07"},
-                         AccessPolicies=policy({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
-    search.create_domain(DomainName="legacy", AccessPolicies=policy("*"))
-    search.create_domain(DomainName="private", VPCOptions={"SubnetIds": [subnet]}, AccessPolicies=policy("*"))
+                         AccessPolicies=policy(allow_all({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})))
+    search.create_domain(DomainName="legacy", AccessPolicies=policy(allow_all("*")))
+    search.create_domain(DomainName="private", VPCOptions={"SubnetIds": [subnet]},
+                         AccessPolicies=policy(allow_all("*")))
     search.create_domain(DomainName="elastic", EngineVersion="Elasticsearch_7.10")
 
-    report = scan(aws)
+    report = scan_live(aws)
     claims, legacy, private, elastic = (arn("es", f"domain/{n}") for n in ("claims", "legacy", "private", "elastic"))
     for rule in ("VG-OS-001", "VG-OS-002", "VG-OS-003"):
         assert results_for(report, rule) == {claims: Status.PASS, legacy: Status.FAIL, private: Status.FAIL,
@@ -413,7 +399,7 @@ def test_backup_plans_and_vaults(aws: Any) -> None:
 
     # moto 5.2 does not implement ListBackupSelections (it answers 500): no retries, so the
     # selection is UNKNOWN at once.
-    report = scan(aws, Tuning(max_attempts=1))
+    report = scan_live(aws, tuning=Tuning(max_attempts=1))
     assert results_for(report, "VG-BAK-002") == {long_kept: Status.PASS, short_kept: Status.FAIL,
                                                  forever: Status.PASS}
     assert results_for(report, "VG-BAK-003") == {arn("backup", "backup-vault:phi"): Status.PASS,

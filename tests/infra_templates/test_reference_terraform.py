@@ -5,16 +5,15 @@ checkov ids vendorguard's rules cite, and every deliberate exception an inline
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from vendorguard.scanner.checkov import mapping, merge, runner
 from vendorguard.scanner.catalog import select
+from conftest import ROOT
 from vendorguard.scanner.model import Status
 
-ROOT = Path(__file__).resolve().parents[1]
 TWIN = ROOT / "infra_templates" / "terraform" / "hipaa_baseline"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import scan_source, FIXTURES
+from conftest import FIXTURES, ROOT, scan_source
 from planbuilder import build_plan
 from vendorguard.scanner.checkov import mapping, merge, runner
 from vendorguard.scanner.catalog import select
@@ -21,7 +21,6 @@ from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import DOMAINS, Status
 from vendorguard.scanner.sources.tfplan import read_plan
 
-ROOT = Path(__file__).resolve().parents[1]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 HCL = FIXTURES / "hcl"
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import plan_of
-from test_cli import vendorguard, write
+from conftest import plan_of, vendorguard, write
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import Result, Status
 from vendorguard.scanner import waivers

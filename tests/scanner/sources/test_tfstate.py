@@ -3,15 +3,13 @@ through the CLI and the reader — instances, modules, secrets, folding, account
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import PUBLIC, plan_of, run_engine
+from conftest import PUBLIC, plan_of, run_engine, trust, vendorguard, write
 from planbuilder import build_state
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.inputs import parse_json
@@ -23,8 +21,7 @@ PARTNER = "444455556666"
 SECRET = "hunter2-db-password-do-not-print"
 SSE = [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms", "kms_master_key_id": "k"}],
         "bucket_key_enabled": True}]
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PARTNER}:root"}, "Action": "sts:AssumeRole"}]})
+TRUST = trust({"AWS": f"arn:aws:iam::{PARTNER}:root"})
 
 
 def bucket(name: str) -> dict[str, Any]:
@@ -55,17 +52,6 @@ STACK: list[dict[str, Any]] = [
 FORMS = ["show-json", "tfstate"]
 
 
-def vendorguard(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vendorguard.cli.main", *args], capture_output=True, text=True,
-                          timeout=120)
-
-
-def write(tmp_path: Path, name: str, document: Any) -> str:
-    path = tmp_path / name
-    path.write_text(json.dumps(document))
-    return str(path)
-
-
 def state(resources: list[dict[str, Any]], form: str = "show-json", account: str | None = None):
     return read_state("state.json", json.loads(json.dumps(build_state(resources, form))), account)
 
@@ -81,7 +67,7 @@ def verdicts(results) -> dict[tuple[str, str], str]:
 # -- through the CLI -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("form", FORMS)
 def test_a_state_scans_through_the_cli(tmp_path: Path, form: str) -> None:
-    path = write(tmp_path, f"{form}.json", build_state(STACK, form))
+    path = str(write(tmp_path / f"{form}.json", build_state(STACK, form)))
     run = vendorguard("scan", "state", path, "--format", "json")
     assert run.returncode == 1, run.stderr  # findings
     assert SECRET not in run.stdout + run.stderr
@@ -116,14 +102,14 @@ def test_a_state_scans_through_the_cli(tmp_path: Path, form: str) -> None:
 
 
 def test_account_id_overrides_the_arns(tmp_path: Path) -> None:
-    path = write(tmp_path, "state.json", build_state(STACK, "tfstate"))
+    path = str(write(tmp_path / "state.json", build_state(STACK, "tfstate")))
     run = vendorguard("scan", "state", path, "--format", "json", "--account-id", PARTNER)
     assert verdicts(json.loads(run.stdout)["results"])[("VG-TPA-001", "aws_iam_role.partner")] == "PASS"
 
 
 def test_a_state_given_to_scan_plan_is_refused_with_the_command_to_use(tmp_path: Path) -> None:
     for form in FORMS:
-        path = write(tmp_path, f"{form}.json", build_state(STACK, form))
+        path = str(write(tmp_path / f"{form}.json", build_state(STACK, form)))
         run = vendorguard("scan", "plan", path)
         assert run.returncode == 2 and not run.stdout
         [line] = run.stderr.strip().splitlines()
@@ -131,7 +117,8 @@ def test_a_state_given_to_scan_plan_is_refused_with_the_command_to_use(tmp_path:
 
 
 def test_a_plan_given_to_scan_state_is_refused_with_the_command_to_use(tmp_path: Path) -> None:
-    path = write(tmp_path, "plan.json", plan_of({"type": "aws_ebs_volume", "name": "v", "values": {"encrypted": True}}))
+    volume = {"type": "aws_ebs_volume", "name": "v", "values": {"encrypted": True}}
+    path = str(write(tmp_path / "plan.json", plan_of(volume)))
     run = vendorguard("scan", "state", path)
     assert run.returncode == 2 and not run.stdout
     [line] = run.stderr.strip().splitlines()
@@ -152,7 +139,7 @@ def test_a_binary_plan_is_refused_with_how_to_make_json(tmp_path: Path) -> None:
 def test_an_old_state_version_is_refused(tmp_path: Path) -> None:
     old = {"version": 3, "terraform_version": "0.11.14", "serial": 4, "lineage": "x",
            "modules": [{"path": ["root"], "outputs": {}, "resources": {}}]}
-    path = write(tmp_path, "old.tfstate", old)
+    path = str(write(tmp_path / "old.tfstate", old))
     run = vendorguard("scan", "state", path)
     assert run.returncode == 2 and not run.stdout
     [line] = run.stderr.strip().splitlines()
@@ -164,7 +151,7 @@ def test_an_unknown_sensitive_path_form_is_refused_and_prints_no_secret(tmp_path
     holding anything else; guessing what another form hides could print a secret."""
     document = build_state([{"type": "aws_db_instance", "name": "db", "values": {"username": SECRET}}], "tfstate")
     document["resources"][0]["instances"][0]["sensitive_attributes"] = ["username"]
-    path = write(tmp_path, "odd.tfstate", document)
+    path = str(write(tmp_path / "odd.tfstate", document))
     run = vendorguard("scan", "state", path)
     assert run.returncode == 2 and not run.stdout and SECRET not in run.stderr
     [line] = run.stderr.strip().splitlines()

@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -16,6 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
+from conftest import ROOT
 from vendorguard.scanner import types as types_module
 from vendorguard.scanner.sources.aws import collectors  # noqa: F401 - registers every collector
 from vendorguard.scanner.sources.aws.collector import Collector
@@ -32,7 +32,6 @@ from vendorguard.scanner.types import (
     types_file,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 TYPES_YAML = ROOT / "policies" / "types.yaml"
 SCHEMA = ROOT / "policies" / "schemas" / "types.schema.json"
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-SCANNER = Path(__file__).resolve().parents[1] / "scanner"
+from conftest import ROOT
+
+SCANNER = ROOT / "scanner"
 PACKAGE = "vendorguard.scanner"
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import PUBLIC, plan_of, scan_plan_document
+from conftest import PUBLIC, plan_of, scan_plan_document, trust
 from planbuilder import build_plan
 from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import REDACTED, UNKNOWN, Status
@@ -214,9 +214,8 @@ def test_lone_surrogates_become_replacement_characters() -> None:
 def test_a_trust_to_an_account_is_unknown_until_the_plans_own_account_is_known() -> None:
     """Whether 444455556666 is another account depends on which account the plan deploys to: the
     reason says so (and how to settle it) rather than blaming a value known only after apply."""
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}]})
-    role = {"type": "aws_iam_role", "name": "partner", "values": {"assume_role_policy": trust}}
+    role = {"type": "aws_iam_role", "name": "partner",
+            "values": {"assume_role_policy": trust({"AWS": "arn:aws:iam::444455556666:root"})}}
     [undecided] = scan_plan_document(plan_of(role), ["VG-TPA-001"])
     assert undecided.status is Status.UNKNOWN
     assert "account this resource belongs to is not known" in undecided.reason and "--account-id" in undecided.reason

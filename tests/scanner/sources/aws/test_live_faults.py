@@ -3,17 +3,15 @@ timeouts, a listing failing on page two.  For every fault the scan finishes, not
 read is reported PASS, and the report names what could not be read."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import yaml
 
-from conftest import show_figures
+from conftest import scan_aws, show_figures, trust
 from faultproxy import Fault, FaultProxy
 from vendorguard.scanner.model import Status
-from conftest import scan_aws
 from vendorguard.scanner.sources.aws.live import Target
 from vendorguard.scanner.sources.aws.session import Tuning
 
@@ -52,8 +50,7 @@ def seed_bad_account(aws: Any) -> None:
     ec2.create_volume(AvailabilityZone="us-east-1a", Size=10)
     aws("s3").create_bucket(Bucket="claims-exports")
     iam = aws("iam")
-    iam.create_role(RoleName="partner", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}]}))
+    iam.create_role(RoleName="partner", AssumeRolePolicyDocument=trust({"AWS": "arn:aws:iam::444455556666:root"}))
     iam.create_user(UserName="biller")
     iam.create_login_profile(UserName="biller", Password="Xy-12345678!")
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, run_engine, scan_plan_document
-from planbuilder import build_plan
+from planbuilder import build_plan, case_resources
 from vendorguard.scanner.catalog import load_catalog
 from vendorguard.scanner.model import Inventory, Resource, Status
 from vendorguard.scanner.redact import mark_unknown
@@ -39,14 +39,6 @@ def _cases() -> list[Any]:
     return out
 
 
-def _resources(rule_id: str, case: dict[str, Any]) -> list[dict[str, Any]]:
-    rule = CATALOG.rules[rule_id]
-    items = case.get("resources") or [case]
-    return [{"type": item.get("type", rule.resource_types[0]), "name": item.get("name", "this"),
-             "values": item.get("values", {}), "unknown": item.get("unknown", []),
-             "sensitive": item.get("sensitive", [])} for item in items]
-
-
 def _live_inventory(resources: list[dict[str, Any]]) -> Inventory:
     built = []
     for res in resources:
@@ -62,7 +54,7 @@ def _live_inventory(resources: list[dict[str, Any]]) -> Inventory:
 @pytest.mark.parametrize("rule_id,expect,case", _cases())
 def test_rule_fixture(rule_id: str, expect: str, case: dict[str, Any]) -> None:
     rule = CATALOG.rules[rule_id]
-    resources = _resources(rule_id, case)
+    resources = case_resources(rule, case)
     if case.get("source") == "aws" or (rule.sources is not None and "terraform-plan" not in rule.sources):
         results = run_engine(_live_inventory(resources), [rule_id])
     else:

@@ -8,19 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import plan_of
+from conftest import plan_of, vendorguard, write
+from vendorguard.scanner.reports import FORMATS
 
 SECRET = "s3cr3t-Passw0rd-that-must-never-print"
-
-
-def vendorguard(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vendorguard.cli.main", *args], input=stdin,
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
-
-
-def write(path: Path, document: object) -> Path:
-    path.write_text(json.dumps(document))
-    return path
 
 
 @pytest.fixture
@@ -63,7 +54,7 @@ def test_stdin_and_output_file(risky_plan: Path, tmp_path: Path) -> None:
     assert run.stdout == ""
 
 
-@pytest.mark.parametrize("fmt", ["json", "table"])
+@pytest.mark.parametrize("fmt", list(FORMATS))
 def test_sensitive_values_appear_in_no_output(risky_plan: Path, fmt: str) -> None:
     run = vendorguard("scan", "plan", str(risky_plan), "--format", fmt)
     assert SECRET not in run.stdout + run.stderr

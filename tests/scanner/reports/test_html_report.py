@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from conftest import plan_of
+from conftest import plan_of, policy
 
 from vendorguard.scanner.catalog import select as select_packs
 from vendorguard.scanner.model import Gap, Inventory, Resource
@@ -63,9 +63,9 @@ IDENTITY = "arn:aws:sts::123456789012:assumed-role/VendorAudit/practice-review"
 
 def _plan() -> dict[str, Any]:
     """A plan whose names, keys, descriptions and policy texts are payloads."""
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+    bucket_policy = policy(
         {"Sid": P_SCRIPT_END, "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-         "Resource": f"arn:aws:s3:::{P_ATTR}/*"}]})
+         "Resource": f"arn:aws:s3:::{P_ATTR}/*"})
     return plan_of(
         {"type": "aws_security_group", "name": "bastion", "index": P_SCRIPT, "values": {
             "name": P_IMG, "description": P_ATTR1, "tags": {"Name": P_STYLE, "Owner": P_TERM},
@@ -75,7 +75,7 @@ def _plan() -> dict[str, Any]:
             "egress": []}},
         {"type": "aws_s3_bucket", "name": "exports", "index": P_ATTR, "values": {
             "bucket": P_META, "tags": {"phi": "true", "Team": P_SVG, "Link": P_JS},
-            "policy": policy,
+            "policy": bucket_policy,
             "versioning": [{"enabled": False, "mfa_delete": False}],
             "server_side_encryption_configuration": []}},
         {"type": "aws_s3_bucket", "name": "secretive", "values": {

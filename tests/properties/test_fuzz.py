@@ -26,7 +26,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -38,7 +37,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, plan_of, show_figures
+from conftest import FIXTURES, plan_of, policy, show_figures, trust, vendorguard
 from vendorguard.scanner import demo as demo_package
 from vendorguard.scanner.catalog import Selection, load_catalog, select, shipped_files
 from vendorguard.scanner.errors import InputError
@@ -113,16 +112,13 @@ DEMO_PLAN = Path(demo_package.__file__).parent / "billing-vendor.tfplan.json"
 
 
 def _seed_plans() -> list[dict[str, Any]]:
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}]})
+    tls_only = policy({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
     small = plan_of(
         {"type": "aws_s3_bucket", "name": "claims", "values": {"bucket": "claims", "tags": {"phi": "true"}},
          "unknown": ["arn"]},
         {"type": "aws_s3_bucket_policy", "name": "claims", "values": {"bucket": "${aws_s3_bucket.claims.id}",
-                                                                      "policy": policy}},
+                                                                      "policy": tls_only}},
         {"type": "aws_s3_bucket_versioning", "name": "claims", "values": {
             "bucket": "${aws_s3_bucket.claims.id}", "versioning_configuration": [{"status": "Enabled"}]}},
         {"type": "aws_db_instance", "name": "db", "values": {"storage_encrypted": True, "password": "hunter2",
@@ -130,7 +126,7 @@ def _seed_plans() -> list[dict[str, Any]]:
          "sensitive": ["password"]},
         {"type": "aws_security_group", "name": "web", "values": {"ingress": [
             {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}},
-        {"type": "aws_iam_role", "name": "partner", "values": {"assume_role_policy": trust}},
+        {"type": "aws_iam_role", "name": "partner", "values": {"assume_role_policy": trust({"AWS": "arn:aws:iam::444455556666:root"})}},
         {"type": "aws_ebs_volume", "name": "v", "module": "module.disks", "index": 0,
          "values": {"encrypted": False}},
         account_id="111122223333",
@@ -530,7 +526,7 @@ def test_lone_surrogates_in_the_bytes_reach_no_output_raw(reader: str, encoding:
     path = tmp_path / name
     path.write_bytes(data)
     for fmt in FORMATS:  # each on stdout, as a user in a terminal runs it
-        run = vendorguard("scan", reader, str(path), "--format", fmt)
+        run = cli("scan", reader, str(path), "--format", fmt)
         assert_cli_contract(run, str(path), f"{reader}-surrogates") if fmt == "json" else None
         assert run.returncode in (0, 1), (fmt, run.stderr.decode("utf-8", "replace")[-1000:])
         run.stdout.decode("utf-8")  # strict: what reached the terminal is valid UTF-8
@@ -554,16 +550,16 @@ def test_an_integer_past_4300_digits_in_json_is_an_input_error(reader: str, tmp_
         b"1" * 5_000 + b"}"
     path = tmp_path / f"long-number.{reader}.json"
     path.write_bytes(data)
-    run = vendorguard("scan", reader, str(path), "--format", "json")
+    run = cli("scan", reader, str(path), "--format", "json")
     assert run.returncode == 2 and str(path).encode() in run.stderr, run.stderr
     check(reader, f"fuzz.{'tfplan' if reader == 'plan' else 'pulumi'}.json",
           (plan_case if reader == "plan" else pulumi_case)(data, selection))
 
 
 # -- the same inputs through the real command line ------------------------------------------------------------
-def vendorguard(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vendorguard.cli.main", *args], capture_output=True,
-                          timeout=120, env={**os.environ, "VENDORGUARD_DEBUG": ""})
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it (debugging off), its output as the bytes it wrote."""
+    return vendorguard(*args, text=False, env={"VENDORGUARD_DEBUG": ""})
 
 
 def assert_cli_contract(run: subprocess.CompletedProcess, name: str, target: str, report: bool = True) -> None:
@@ -590,9 +586,9 @@ def test_mutated_inputs_through_the_cli(data: st.DataObject, reader: str, tmp_pa
     if reader == "pack":
         path = tmp_path / "fuzz.vendorguard.yaml"
         path.write_text(data.draw(policy_text()), encoding="utf-8", errors="surrogatepass")
-        assert_cli_contract(vendorguard("packs", "validate", str(path)), str(path), reader, report=False)
+        assert_cli_contract(cli("packs", "validate", str(path)), str(path), reader, report=False)
         return
     seed = copy.deepcopy(data.draw(st.sampled_from(SEED_PLANS if reader == "plan" else SEED_PULUMI)))
     path = tmp_path / f"fuzz.{reader}.json"
     path.write_bytes(data.draw(as_bytes(data.draw(mutate(seed)))))
-    assert_cli_contract(vendorguard("scan", reader, str(path), "--format", "json"), str(path), reader)
+    assert_cli_contract(cli("scan", reader, str(path), "--format", "json"), str(path), reader)

@@ -9,9 +9,7 @@ on the response shapes AWS documents, through the same scan loop (`scan_accounts
 """
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,26 +18,16 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from conftest import lambda_zip, policy, results_for, run_engine, scan_live, trust
 from vendorguard.scanner.model import UNKNOWN, Inventory, Status
-from conftest import scan_aws
 from vendorguard.scanner.sources.aws import LiveAws
 from vendorguard.scanner.sources.aws.collector import Ctx
 from vendorguard.scanner.sources.aws.collectors import (awslambda, cloudtrail, elbv2, messaging,
                                                         posture)
-from vendorguard.scanner.sources.aws.live import Target, scan_accounts
-
-from conftest import run_engine
+from vendorguard.scanner.sources.aws.live import scan_accounts
 
 ACCOUNT = "123456789012"  # moto's default account
 E1, W1 = "us-east-1", "eu-west-1"
-
-
-def scan(aws: Any, regions: str = E1):
-    return scan_aws(Target(endpoint_url=aws.endpoint, regions=regions.split(",")), [])
-
-
-def results_for(report, rule_id: str) -> dict[str, Status]:
-    return {r.address: r.status for r in report.results if r.rule_id == rule_id}
 
 
 def scoped(rule_type: str, region: str | None) -> str:
@@ -48,10 +36,6 @@ def scoped(rule_type: str, region: str | None) -> str:
 
 def resources_of(report, rtype: str) -> dict[str, Any]:
     return {r.address: r for inv in report.inventories for r in inv.resources if r.type == rtype}
-
-
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 # -- load balancers -------------------------------------------------------------------------------
@@ -87,7 +71,7 @@ def test_load_balancers_and_listeners(aws: Any) -> None:
     old_tls = elb.create_listener(LoadBalancerArn=bad["LoadBalancerArn"], Protocol="HTTPS", Port=443,
                                   SslPolicy="ELBSecurityPolicy-2016-08",
                                   Certificates=[{"CertificateArn": cert}], DefaultActions=forward)
-    report = scan(aws)
+    report = scan_live(aws)
     g, b = good["LoadBalancerArn"], bad["LoadBalancerArn"]
     for rule in ("VG-ELB-003", "VG-ELB-004", "VG-ELB-005"):
         assert results_for(report, rule) == {g: Status.PASS, b: Status.FAIL}, rule
@@ -134,7 +118,7 @@ def test_cloudfront_distributions(aws: Any) -> None:
         "ACMCertificateArn": cert, "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1_2016",
         "CloudFrontDefaultCertificate": False},
         ordered=[{"path": "/static/*", "policy": "allow-all"}])
-    report = scan(aws)
+    report = scan_live(aws)
     assert results_for(report, "VG-CF-001") == {good: Status.PASS, bad: Status.FAIL, mixed: Status.FAIL}
     assert results_for(report, "VG-CF-002") == {good: Status.PASS, bad: Status.FAIL, mixed: Status.FAIL}
     attrs = resources_of(report, "aws_cloudfront_distribution")[mixed].attributes
@@ -144,16 +128,9 @@ def test_cloudfront_distributions(aws: Any) -> None:
 
 # -- Lambda ---------------------------------------------------------------------------------------
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
-
 def _role(aws: Any) -> str:
-    return aws("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=policy(
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    return aws("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=trust(
+        {"Service": "lambda.amazonaws.com"}))["Role"]["Arn"]
 
 
 def test_lambda_functions_and_permissions(aws: Any) -> None:
@@ -161,7 +138,7 @@ def test_lambda_functions_and_permissions(aws: Any) -> None:
 
     def function(name: str, runtime: str, **extra: Any) -> str:
         return lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler="index.handler",
-                                   Code={"ZipFile": _zip()}, **extra)["FunctionArn"]
+                                   Code={"ZipFile": lambda_zip()}, **extra)["FunctionArn"]
 
     current = function("ingest", "python3.12", Environment={"Variables": {"DB_PASSWORD": "hunter2-secret"}})
     stale = function("legacy", "python3.8")
@@ -170,7 +147,7 @@ def test_lambda_functions_and_permissions(aws: Any) -> None:
     lam.add_permission(FunctionName="legacy", StatementId="anyone", Action="lambda:InvokeFunction", Principal="*")
     lam.add_permission(FunctionName="legacy", StatementId="org", Action="lambda:InvokeFunction", Principal="*",
                        PrincipalOrgID="o-abc123defg")
-    report = scan(aws)
+    report = scan_live(aws)
     assert results_for(report, "VG-LMB-001") == {current: Status.PASS, stale: Status.FAIL}
     assert results_for(report, "VG-TPA-004") == {f"{current}/permission/s3": Status.PASS,
                                                  f"{stale}/permission/anyone": Status.FAIL,
@@ -184,8 +161,8 @@ def test_lambda_functions_and_permissions(aws: Any) -> None:
 
 def test_a_function_without_a_policy_has_no_permissions(aws: Any) -> None:
     aws("lambda").create_function(FunctionName="quiet", Runtime="python3.12", Role=_role(aws),
-                                  Handler="index.handler", Code={"ZipFile": _zip()})
-    report = scan(aws)
+                                  Handler="index.handler", Code={"ZipFile": lambda_zip()})
+    report = scan_live(aws)
     assert results_for(report, "VG-TPA-004") == {}
     assert not [r for r in report.results if r.rule_id == "VG-TPA-004" and r.status is Status.UNKNOWN]
 
@@ -203,7 +180,7 @@ def test_cloudtrail_trails(aws: Any) -> None:
                            CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/trail")["TrailARN"]
     ct.start_logging(Name="org-audit")
     local = aws("cloudtrail", W1).create_trail(Name="eu-only", S3BucketName="trail-logs")["TrailARN"]
-    report = scan(aws, regions=f"{E1},{W1}")
+    report = scan_live(aws, regions=f"{E1},{W1}")
     assert results_for(report, "VG-CT-001") == {scoped("aws_cloudtrail", None): Status.PASS}
     # The multi-region trail is listed once, in its home region.
     for rule in ("VG-CT-002", "VG-CT-003", "VG-CT-004"):
@@ -212,12 +189,12 @@ def test_cloudtrail_trails(aws: Any) -> None:
     assert resources_of(report, "aws_cloudtrail")[main].attributes["enable_logging"] is True
 
     ct.stop_logging(Name="org-audit")
-    stopped = scan(aws, regions=f"{E1},{W1}")
+    stopped = scan_live(aws, regions=f"{E1},{W1}")
     assert results_for(stopped, "VG-CT-001") == {scoped("aws_cloudtrail", None): Status.FAIL}
 
 
 def test_no_trail_fails_the_account(aws: Any) -> None:
-    assert results_for(scan(aws), "VG-CT-001") == {scoped("aws_cloudtrail", None): Status.FAIL}
+    assert results_for(scan_live(aws), "VG-CT-001") == {scoped("aws_cloudtrail", None): Status.FAIL}
 
 
 # -- AWS Config -----------------------------------------------------------------------------------
@@ -239,7 +216,7 @@ def test_config_recorders_per_region(aws: Any) -> None:
     _recorder(aws, E1, start=True)
     _recorder(aws, W1, start=False)
     _recorder(aws, "eu-central-1", start=True, all_supported=False)
-    report = scan(aws, regions=f"{E1},{W1},eu-central-1,us-west-2")
+    report = scan_live(aws, regions=f"{E1},{W1},eu-central-1,us-west-2")
     assert results_for(report, "VG-CFG-001") == {
         scoped("aws_config_configuration_recorder", E1): Status.PASS,
         scoped("aws_config_configuration_recorder", W1): Status.FAIL,  # stopped
@@ -262,7 +239,7 @@ def test_posture_services_per_region(aws: Any) -> None:
     aws("macie2", "eu-central-1").enable_macie(status="PAUSED")
     aws("inspector2", E1).enable(accountIds=[ACCOUNT], resourceTypes=["EC2", "ECR", "LAMBDA"])
     aws("inspector2", W1).enable(accountIds=[ACCOUNT], resourceTypes=["LAMBDA"])
-    report = scan(aws, regions=f"{E1},{W1},eu-central-1")
+    report = scan_live(aws, regions=f"{E1},{W1},eu-central-1")
     assert results_for(report, "VG-SH-001") == {scoped("aws_securityhub_account", E1): Status.PASS,
                                                 scoped("aws_securityhub_account", W1): Status.FAIL,
                                                 scoped("aws_securityhub_account", "eu-central-1"): Status.FAIL}
@@ -298,7 +275,7 @@ def test_log_groups_and_alarms(aws: Any) -> None:
     cw.put_metric_alarm(AlarmName="paged", AlarmActions=[topic], **alarm)
     cw.put_metric_alarm(AlarmName="silent", **alarm)
     cw.put_metric_alarm(AlarmName="muted", AlarmActions=[topic], ActionsEnabled=False, **alarm)
-    report = scan(aws)
+    report = scan_live(aws)
     group = f"arn:aws:logs:{E1}:{ACCOUNT}:log-group:"
     assert results_for(report, "VG-LOG-001") == {f"{group}/app/claims": Status.PASS, f"{group}/app/debug": Status.FAIL,
                                                  f"{group}/app/forever": Status.FAIL}
@@ -329,7 +306,7 @@ def test_topics_and_queues(aws: Any) -> None:
     loose = sns.create_topic(Name="loose")["TopicArn"]
     sns.set_topic_attributes(TopicArn=loose, AttributeName="Policy", AttributeValue=policy(OPEN))
     aws("sns", W1).create_topic(Name="eu-alerts")
-    report = scan(aws, regions=f"{E1},{W1}")
+    report = scan_live(aws, regions=f"{E1},{W1}")
     queue = f"arn:aws:sqs:{E1}:{ACCOUNT}:"
     eu_topic = f"arn:aws:sns:{W1}:{ACCOUNT}:eu-alerts"
     assert results_for(report, "VG-SQS-001") == {f"{queue}claims-inbox": Status.PASS, f"{queue}scratch": Status.FAIL,
@@ -364,7 +341,7 @@ def test_event_rules_route_findings_per_region(aws: Any) -> None:
     _rule(east, "securityhub", "aws.securityhub", topic, state="DISABLED")
     east.put_rule(Name="nightly", ScheduleExpression="rate(1 day)")
     _rule(west, "guardduty", "aws.guardduty", None)
-    report = scan(aws, regions=f"{E1},{W1}")
+    report = scan_live(aws, regions=f"{E1},{W1}")
     assert results_for(report, "VG-IR-003") == {scoped("aws_cloudwatch_event_rule", E1): Status.PASS,
                                                 scoped("aws_cloudwatch_event_rule", W1): Status.FAIL}
     assert results_for(report, "VG-IR-004") == {scoped("aws_cloudwatch_event_rule", E1): Status.FAIL,

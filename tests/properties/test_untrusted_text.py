@@ -36,15 +36,15 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from conftest import plan_of, show_figures
+from conftest import plan_of, policy, show_figures
+from planbuilder import build_state
+from vendorguard.scanner import sources
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.reports import FORMATS, render
 from vendorguard.scanner.reports import html as html_report
 from vendorguard.scanner.decisions import Decisions
 from vendorguard.scanner.pipeline import evaluate, now
-from vendorguard.scanner.sources.pulumi import read_pulumi
 from vendorguard.scanner.inputs import parse_json
-from vendorguard.scanner.sources.tfplan import read_plan
 
 PAYLOADS = {
     "html-script": "<script>alert(1)</script>",
@@ -80,16 +80,16 @@ ACTIVE: list[str] = []
 @pytest.fixture(scope="module", autouse=True)
 def print_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    lines = [f"untrusted text: {len(PAYLOADS)} payloads x {len(FORMATS)} formats x 2 sources = "
+    lines = [f"untrusted text: {len(PAYLOADS)} payloads x {len(FORMATS)} formats x {len(HOSTILE)} sources = "
              f"{TALLY['tried']} renderings tried, {TALLY['active']} rendered active"] + [f"  {a}" for a in ACTIVE]
     show_figures(request, lines)
 
 
 # -- documents carrying one payload everywhere untrusted text goes -----------------------------------------
-def hostile_plan(payload: str) -> dict[str, Any]:
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": payload, "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]})
-    return plan_of(
+def hostile_resources(payload: str) -> list[dict[str, Any]]:
+    bucket_policy = policy(
+        {"Sid": payload, "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"})
+    return [
         # a resource name: the address, in every format; an ingress description: evidence of a FAIL
         {"type": "aws_security_group", "name": f"sg{payload}", "values": {
             "name": payload, "description": payload, "tags": {"Owner": payload, "Name": payload},
@@ -102,11 +102,25 @@ def hostile_plan(payload: str) -> dict[str, Any]:
         # policy text a rule reads and shows decoded; tags; an unknown (UNKNOWN reasons)
         {"type": "aws_s3_bucket", "name": "b", "values": {"bucket": payload, "tags": {"phi": "true", "note": payload}},
          "unknown": ["logging"]},
-        {"type": "aws_s3_bucket_policy", "name": "b", "values": {"bucket": "${aws_s3_bucket.b.id}", "policy": policy}},
+        {"type": "aws_s3_bucket_policy", "name": "b", "values": {"bucket": "${aws_s3_bucket.b.id}", "policy": bucket_policy}},
         {"type": "aws_db_instance", "name": "d", "values": {
             "storage_encrypted": False, "engine": payload, "tags": {"Owner": payload}}},
-        account_id="111122223333",
-    )
+    ]
+
+
+def hostile_plan(payload: str) -> dict[str, Any]:
+    return plan_of(*hostile_resources(payload), account_id="111122223333")
+
+
+def hostile_state(payload: str) -> dict[str, Any]:
+    """The same resources as applied: a state has no references, so the policy names its bucket by id."""
+    resources = hostile_resources(payload)
+    for res in resources:
+        if res["type"] == "aws_s3_bucket":
+            res["values"]["id"] = payload
+        elif res["type"] == "aws_s3_bucket_policy":
+            res["values"]["bucket"] = payload
+    return build_state(resources)
 
 
 def hostile_stack(payload: str) -> dict[str, Any]:
@@ -147,12 +161,20 @@ def hostile_waivers(folder: Path, payload: str) -> str:
     return str(path)
 
 
+#: every source that reads files (by its `scan` command) → a document of it carrying the payload
+HOSTILE: dict[str, Callable[[str], dict[str, Any]]] = {
+    "plan": hostile_plan, "state": hostile_state, "pulumi": hostile_stack,
+}
+FILE_SOURCES = {s.command: s for s in sources.document_sources()}
+
+
+def test_every_file_source_has_a_hostile_document() -> None:
+    assert set(HOSTILE) == set(FILE_SOURCES)
+
+
 def document_for(source: str, payload: str, folder: Path) -> dict[str, Any]:
     name = f"inputs/{source}.json"
-    if source == "plan":
-        inventory = read_plan(name, parse_json(name, json.dumps(hostile_plan(payload)).encode()))
-    else:
-        inventory = read_pulumi(name, parse_json(name, json.dumps(hostile_stack(payload)).encode()))
+    inventory = FILE_SOURCES[source].parse(name, parse_json(name, json.dumps(HOSTILE[source](payload)).encode()))
     _, selection = select(["hipaa", "vendor-article", hostile_pack(folder, payload)])
     report = evaluate([inventory], selection, now(), Decisions.load(waivers=hostile_waivers(folder, payload)))
     return json.loads(json.dumps(report.to_document()))  # as `vendorguard report` reads it back
@@ -322,7 +344,7 @@ def test_every_format_has_a_check() -> None:
     assert set(CHECKS) == set(FORMATS)
 
 
-@pytest.mark.parametrize("source", ["plan", "pulumi"])
+@pytest.mark.parametrize("source", list(FILE_SOURCES))
 @pytest.mark.parametrize("label", list(PAYLOADS))
 def test_untrusted_text_is_inert_in_every_format(source: str, label: str, tmp_path: Path) -> None:
     payload = PAYLOADS[label]

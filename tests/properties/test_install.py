@@ -7,7 +7,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 
 
 def test_non_editable_install_finds_packs_and_schemas(tmp_path: Path) -> None:
