@@ -123,8 +123,12 @@ def _is_world(cidr: Any) -> bool:
 
 
 def _port_range(rule: dict[str, Any]) -> tuple[int, int] | None | Any:
-    """The (from, to) ports a rule opens; (0, 65535) for all traffic; None for ICMP and the like."""
-    protocol = str(rule.get("protocol", rule.get("ip_protocol", ""))).lower()
+    """The (from, to) ports a rule opens; (0, 65535) for all traffic; None for ICMP and the like;
+    UNKNOWN when the protocol is not known (it could be all traffic: never read as "no ports")."""
+    raw = rule.get("protocol", rule.get("ip_protocol", ""))
+    if raw is UNKNOWN:
+        return UNKNOWN
+    protocol = str(raw).lower()
     if protocol in ("-1", "all"):
         return (0, 65535)
     if protocol not in ("tcp", "udp", "6", "17"):

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, named
 
 _ROOT_SUFFIX = ":root"
 
@@ -26,11 +26,12 @@ class Functions(Collector):
 
     def collect(self, ctx: Ctx) -> None:
         for fn in _functions(ctx):
+            arn = named(fn, "FunctionArn", "lambda", "ListFunctions")
             vpc = fn.get("VpcConfig") or {}
             tracing = fn.get("TracingConfig") or {}
             dlq = fn.get("DeadLetterConfig") or {}
-            ctx.emit("aws_lambda_function", fn["FunctionArn"], {
-                "function_name": fn.get("FunctionName"), "arn": fn["FunctionArn"], "id": fn.get("FunctionName"),
+            ctx.emit("aws_lambda_function", arn, {
+                "function_name": fn.get("FunctionName"), "arn": arn, "id": fn.get("FunctionName"),
                 "runtime": fn.get("Runtime"),
                 # ListFunctions omits PackageType for zip functions in some responses; Zip is the default.
                 "package_type": fn.get("PackageType") or "Zip",
@@ -86,7 +87,9 @@ def _principal(principal: Any) -> Any:
     return value
 
 
-def _permissions(policy_text: Any) -> list[dict[str, Any]]:
+def _permissions(policy_text: Any) -> Any:
+    if policy_text is UNKNOWN:
+        return UNKNOWN
     try:
         document = json.loads(policy_text) if isinstance(policy_text, str) else {}
     except ValueError:
@@ -122,11 +125,12 @@ class Permissions(Collector):
         ctx.each(_functions(ctx), lambda fn: self._function(ctx, fn))
 
     def _function(self, ctx: Ctx, fn: dict[str, Any]) -> None:
-        arn, name = fn["FunctionArn"], fn.get("FunctionName")
+        arn, name = named(fn, "FunctionArn", "lambda", "ListFunctions"), fn.get("FunctionName")
         reads = ctx.reads("lambda")
-        # No resource policy at all is ResourceNotFoundException: no permissions.
-        found = reads.get("GetPolicy", lambda r: _permissions(r.get("Policy")), FunctionName=arn,
-                          absent=("ResourceNotFoundException",), default=[])
+        # No resource policy at all is ResourceNotFoundException: no permissions.  An answer
+        # without the policy is not "none": the permissions are not known.
+        found = reads.get("GetPolicy", lambda r: _permissions(reads.member(r, "Policy", "GetPolicy")),
+                          FunctionName=arn, absent=("ResourceNotFoundException",), default=[])
         if found is UNKNOWN:
             # The permissions could not be read: one resource standing for all of them, UNKNOWN.
             ctx.emit("aws_lambda_permission", f"{arn}/permissions", {

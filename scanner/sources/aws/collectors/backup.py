@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx, Reads
+from ..collector import Collector, Ctx, Reads, named
 from .kms import aws_managed_key_arn
 
 
@@ -62,7 +62,7 @@ class Plans(Collector):
         ctx.each(plans, lambda plan: self._plan(ctx, plan))
 
     def _plan(self, ctx: Ctx, listed: dict[str, Any]) -> None:
-        plan_id = listed["BackupPlanId"]
+        plan_id = named(listed, "BackupPlanId", "backup", "ListBackupPlans")
         reads = ctx.reads("backup")
         plan = reads.get("GetBackupPlan", lambda r: r.get("BackupPlan") or {}, BackupPlanId=plan_id)
         arn = listed.get("BackupPlanArn") or ctx.arn("backup", f"backup-plan:{plan_id}")
@@ -79,21 +79,17 @@ class Plans(Collector):
     def _selections(reads: Reads, plan_id: str) -> Any:
         """Every selection of the plan; UNKNOWN when they cannot be listed.  A selection that is
         listed but cannot be read keeps its name, with UNKNOWN resources and tags."""
-        listed: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            page = reads.get("ListBackupSelections", lambda r: r, BackupPlanId=plan_id,
-                             **({"NextToken": token} if token else {}))
-            if page is UNKNOWN:
-                return UNKNOWN
-            listed.extend(page.get("BackupSelectionsList") or [])
-            token = page.get("NextToken")
-            if not token:
-                break
+        listed = reads.paginate("ListBackupSelections", "BackupSelectionsList", BackupPlanId=plan_id)
+        if listed is UNKNOWN:
+            return UNKNOWN
         selections = []
         for item in listed:
-            got = reads.get("GetBackupSelection", lambda r: r.get("BackupSelection") or {},
-                            BackupPlanId=plan_id, SelectionId=item["SelectionId"])
+            if not item.get("SelectionId"):  # cannot be read: what it selects is not known
+                reads.reasons.append("backup:ListBackupSelections returned a selection without SelectionId")
+                got = UNKNOWN
+            else:
+                got = reads.get("GetBackupSelection", lambda r: r.get("BackupSelection") or {},
+                                BackupPlanId=plan_id, SelectionId=item["SelectionId"])
             selections.append({"name": item.get("SelectionName"), "resources": UNKNOWN, "selection_tag": UNKNOWN}
                               if got is UNKNOWN else _selection({"SelectionName": item.get("SelectionName"), **got}))
         return selections
@@ -113,7 +109,7 @@ class Vaults(Collector):
             managed, reasons = aws_managed_key_arn(ctx, "alias/aws/backup")
         alias = f"arn:{ctx.partition}:kms:{ctx.region}:{ctx.account}:alias/aws/backup"
         for vault in vaults:
-            name = vault["BackupVaultName"]
+            name = named(vault, "BackupVaultName", "backup", "ListBackupVaults")
             key = vault.get("EncryptionKeyArn")
             reads = None
             if key and managed is UNKNOWN:

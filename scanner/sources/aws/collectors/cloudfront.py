@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, named
 
 
 def _behavior(b: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +47,9 @@ class Distributions(Collector):
                 default = dist.get("DefaultCacheBehavior")
                 ordered = (dist.get("CacheBehaviors") or {}).get("Items") or []
                 restrictions = ((dist.get("Restrictions") or {}).get("GeoRestriction") or {})
-                ctx.emit("aws_cloudfront_distribution", dist["ARN"], {
-                    "arn": dist["ARN"], "id": dist.get("Id"), "domain_name": dist.get("DomainName"),
+                arn = named(dist, "ARN", "cloudfront", "ListDistributions")
+                ctx.emit("aws_cloudfront_distribution", arn, {
+                    "arn": arn, "id": dist.get("Id"), "domain_name": dist.get("DomainName"),
                     "enabled": bool(dist.get("Enabled")), "status": dist.get("Status"),
                     "aliases": (dist.get("Aliases") or {}).get("Items") or [],
                     "http_version": dist.get("HttpVersion"), "price_class": dist.get("PriceClass"),

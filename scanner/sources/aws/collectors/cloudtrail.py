@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, named
 
 
 class Trails(Collector):
@@ -24,7 +24,8 @@ class Trails(Collector):
         ctx.each(home, lambda trail: self._trail(ctx, trail))
 
     def _trail(self, ctx: Ctx, trail: dict[str, Any]) -> None:
-        arn = trail.get("TrailARN") or ctx.arn("cloudtrail", f"trail/{trail['Name']}")
+        arn = trail.get("TrailARN") or ctx.arn(
+            "cloudtrail", f"trail/{named(trail, 'Name', 'cloudtrail', 'DescribeTrails')}")
         reads = ctx.reads("cloudtrail")
         logging = reads.get("GetTrailStatus", lambda r: bool(r.get("IsLogging")), Name=arn)
         ctx.emit("aws_cloudtrail", arn, {

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, Reads
 
 
-def _recording_group(group: dict[str, Any] | None) -> list[dict[str, Any]]:
-    if group is None:
-        return []
+def _recording_group(reads: Reads, group: Any) -> Any:
+    """Terraform's ``recording_group``.  AWS always states what a recorder records: a group, or its
+    ``allSupported``, left out is not known (not "everything")."""
+    if group is UNKNOWN:
+        return UNKNOWN
     exclusion = group.get("exclusionByResourceTypes") or {}
     strategy = group.get("recordingStrategy") or {}
     return [{
-        "all_supported": group.get("allSupported", True),
+        "all_supported": reads.member(group, "allSupported", "DescribeConfigurationRecorders"),
         "include_global_resource_types": bool(group.get("includeGlobalResourceTypes")),
         "resource_types": group.get("resourceTypes") or [],
         "exclusion_by_resource_types": [{"resource_types": exclusion.get("resourceTypes") or []}]
@@ -39,10 +41,13 @@ class Recorders(Collector):
             name = recorder.get("name")
             status = statuses if statuses is UNKNOWN else statuses.get(name)
             arn = recorder.get("arn") or ctx.arn("config", f"configuration-recorder/{name}")
+            mine = ctx.reads("config")
+            mine.reasons.extend(reads.reasons)
             ctx.emit("aws_config_configuration_recorder", arn, {
                 "name": name, "id": name, "arn": arn, "role_arn": recorder.get("roleARN"),
-                "recording_group": _recording_group(recorder.get("recordingGroup")),
+                "recording_group": _recording_group(
+                    mine, mine.member(recorder, "recordingGroup", "DescribeConfigurationRecorders")),
                 "recorder_status": UNKNOWN if status is UNKNOWN else (
                     [{"is_enabled": bool(status.get("recording")), "last_status": status.get("lastStatus")}]
                     if status else []),
-            }, reads)
+            }, mine)

@@ -1,7 +1,7 @@
 """EFS file systems (encryption at rest is chosen at creation and listed with the file system)."""
 from __future__ import annotations
 
-from ..collector import Collector, Ctx, tags
+from ..collector import Collector, Ctx, named, tags
 
 
 class FileSystems(Collector):
@@ -11,7 +11,7 @@ class FileSystems(Collector):
 
     def collect(self, ctx: Ctx) -> None:
         for fs in ctx.paginate("efs", "DescribeFileSystems", "FileSystems"):
-            fs_id = fs["FileSystemId"]
+            fs_id = named(fs, "FileSystemId", "efs", "DescribeFileSystems")
             arn = fs.get("FileSystemArn") or ctx.arn("elasticfilesystem", f"file-system/{fs_id}")
             ctx.emit("aws_efs_file_system", arn, {
                 "id": fs_id,

@@ -2,7 +2,7 @@
 automatic snapshots.  Everything the rules read comes with the listing."""
 from __future__ import annotations
 
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, named
 
 
 class ReplicationGroups(Collector):
@@ -12,7 +12,7 @@ class ReplicationGroups(Collector):
 
     def collect(self, ctx: Ctx) -> None:
         for group in ctx.paginate("elasticache", "DescribeReplicationGroups", "ReplicationGroups"):
-            group_id = group["ReplicationGroupId"]
+            group_id = named(group, "ReplicationGroupId", "elasticache", "DescribeReplicationGroups")
             arn = group.get("ARN") or ctx.arn("elasticache", f"replicationgroup:{group_id}")
             ctx.emit("aws_elasticache_replication_group", arn, {
                 "replication_group_id": group_id,

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, named
 
 _GONE = ("LoadBalancerNotFound", "LoadBalancerNotFoundException")
 
@@ -43,10 +43,11 @@ class LoadBalancers(Collector):
         ctx.each(balancers, lambda lb: self._balancer(ctx, lb))
 
     def _balancer(self, ctx: Ctx, lb: dict[str, Any]) -> None:
+        arn = named(lb, "LoadBalancerArn", "elbv2", "DescribeLoadBalancers")
         reads = ctx.reads("elbv2")
-        attrs = reads.get("DescribeLoadBalancerAttributes", _attributes, LoadBalancerArn=lb["LoadBalancerArn"])
-        ctx.emit("aws_lb", lb["LoadBalancerArn"], {
-            "arn": lb["LoadBalancerArn"], "id": lb["LoadBalancerArn"], "name": lb.get("LoadBalancerName"),
+        attrs = reads.get("DescribeLoadBalancerAttributes", _attributes, LoadBalancerArn=arn)
+        ctx.emit("aws_lb", arn, {
+            "arn": arn, "id": arn, "name": lb.get("LoadBalancerName"),
             "load_balancer_type": lb.get("Type"), "internal": lb.get("Scheme") == "internal",
             "dns_name": lb.get("DNSName"), "vpc_id": lb.get("VpcId"),
             "security_groups": lb.get("SecurityGroups", []),
@@ -90,7 +91,8 @@ class Listeners(Collector):
         balancers = ctx.paginate("elbv2", "DescribeLoadBalancers", "LoadBalancers")
         # A balancer's listeners are resources, not attributes: a failed listing cannot be an
         # UNKNOWN value, so it raises (the listener type becomes a gap for the region).
-        ctx.each(balancers, lambda lb: self._listeners(ctx, lb["LoadBalancerArn"]))
+        ctx.each(balancers, lambda lb: self._listeners(
+            ctx, named(lb, "LoadBalancerArn", "elbv2", "DescribeLoadBalancers")))
 
     def _listeners(self, ctx: Ctx, lb_arn: str) -> None:
         try:
@@ -100,9 +102,10 @@ class Listeners(Collector):
                 return  # deleted since it was listed
             raise
         for listener in listeners:
+            arn = named(listener, "ListenerArn", "elbv2", "DescribeListeners")
             certificates = [c["CertificateArn"] for c in listener.get("Certificates", []) if c.get("CertificateArn")]
-            ctx.emit("aws_lb_listener", listener["ListenerArn"], {
-                "arn": listener["ListenerArn"], "id": listener["ListenerArn"], "load_balancer_arn": lb_arn,
+            ctx.emit("aws_lb_listener", arn, {
+                "arn": arn, "id": arn, "load_balancer_arn": lb_arn,
                 "protocol": listener.get("Protocol"), "port": listener.get("Port"),
                 "ssl_policy": listener.get("SslPolicy"),
                 "certificate_arn": certificates[0] if certificates else None,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..collector import CallFailed, Collector, Ctx
+from ....model import UNKNOWN
+from ..collector import CallFailed, Collector, Ctx, Reads, named
 
 #: aws_iam_policy_attachment (Terraform's shared attachment) has no live counterpart: every
 #: user attachment is read as an aws_iam_user_policy_attachment, so it is covered, and empty.
@@ -14,9 +15,18 @@ IAM_TYPES = ("aws_iam_user", "aws_iam_role", "aws_iam_policy", "aws_iam_role_pol
              "aws_iam_group_policy", "aws_iam_user_policy_attachment", "aws_iam_policy_attachment")
 
 
+_DETAILS = ("iam", "GetAccountAuthorizationDetails")
+
+
 def policy_text(document: Any) -> Any:
     """Policy documents as JSON text, as Terraform holds them (boto3 returns IAM's as objects)."""
     return json.dumps(document, sort_keys=True) if isinstance(document, (dict, list)) else document
+
+
+def _document(reads: Reads, item: dict[str, Any], key: str) -> Any:
+    """A policy document of the authorization details, as text; UNKNOWN, said, when left out."""
+    document = reads.member(item, key, "GetAccountAuthorizationDetails")
+    return document if document is UNKNOWN else policy_text(document)
 
 
 class Authorization(Collector):
@@ -31,47 +41,57 @@ class Authorization(Collector):
                           Filter=["User", "Role", "Group", "LocalManagedPolicy"])
         details = {key: [item for page in pages for item in page.get(key, [])]
                    for key in ("UserDetailList", "RoleDetailList", "GroupDetailList", "Policies")}
+        # Every role has a trust policy, every policy a document and a default version: one the
+        # listing left out is not known (a rule must not pass a policy it did not see).
         for role in details["RoleDetailList"]:
-            ctx.emit("aws_iam_role", role["Arn"], {
-                "name": role["RoleName"], "arn": role["Arn"], "path": role.get("Path"),
-                "assume_role_policy": policy_text(role.get("AssumeRolePolicyDocument")),
+            arn, name = named(role, "Arn", *_DETAILS), named(role, "RoleName", *_DETAILS)
+            reads = ctx.reads("iam")
+            ctx.emit("aws_iam_role", arn, {
+                "name": name, "arn": arn, "path": role.get("Path"),
+                "assume_role_policy": _document(reads, role, "AssumeRolePolicyDocument"),
                 "max_session_duration": role.get("MaxSessionDuration"),
                 "tags": {t["Key"]: t["Value"] for t in role.get("Tags", [])},
-            })
-            for inline in role.get("RolePolicyList", []):
-                ctx.emit("aws_iam_role_policy", f"{role['Arn']}/inline/{inline['PolicyName']}", {
-                    "name": inline["PolicyName"], "role": role["RoleName"],
-                    "policy": policy_text(inline.get("PolicyDocument"))})
+            }, reads)
+            self._inline(ctx, "aws_iam_role_policy", arn, {"role": name}, role.get("RolePolicyList", []))
         for group in details["GroupDetailList"]:
-            for inline in group.get("GroupPolicyList", []):
-                ctx.emit("aws_iam_group_policy", f"{group['Arn']}/inline/{inline['PolicyName']}", {
-                    "name": inline["PolicyName"], "group": group["GroupName"],
-                    "policy": policy_text(inline.get("PolicyDocument"))})
+            arn, name = named(group, "Arn", *_DETAILS), named(group, "GroupName", *_DETAILS)
+            self._inline(ctx, "aws_iam_group_policy", arn, {"group": name}, group.get("GroupPolicyList", []))
         for policy in details["Policies"]:
+            arn = named(policy, "Arn", *_DETAILS)
             default = next((v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), {})
-            ctx.emit("aws_iam_policy", policy["Arn"], {
-                "name": policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1], "arn": policy["Arn"],
+            reads = ctx.reads("iam")
+            ctx.emit("aws_iam_policy", arn, {
+                "name": policy.get("PolicyName") or arn.rsplit("/", 1)[-1], "arn": arn,
                 "attachment_count": policy.get("AttachmentCount"),
-                "policy": policy_text(default.get("Document"))})
+                "policy": _document(reads, default, "Document")}, reads)
         ctx.each(details["UserDetailList"], lambda user: self._user(ctx, user))
 
     def _user(self, ctx: Ctx, user: dict[str, Any]) -> None:
-        name = user["UserName"]
+        name, arn = named(user, "UserName", *_DETAILS), named(user, "Arn", *_DETAILS)
         reads = ctx.reads("iam")
-        ctx.emit("aws_iam_user", user["Arn"], {
-            "name": name, "arn": user["Arn"],
+        ctx.emit("aws_iam_user", arn, {
+            "name": name, "arn": arn,
             "password_enabled": reads.get("GetLoginProfile", lambda r: True, UserName=name,
                                           absent=("NoSuchEntity",), default=False),
-            "mfa_devices": reads.get("ListMFADevices", lambda r: [d["SerialNumber"] for d in r.get("MFADevices", [])],
-                                     UserName=name),
+            "mfa_devices": reads.paginate("ListMFADevices", "MFADevices",
+                                          lambda devices: [d["SerialNumber"] for d in devices], UserName=name),
             "tags": {t["Key"]: t["Value"] for t in user.get("Tags", [])},
         }, reads)
         for attached in user.get("AttachedManagedPolicies", []):
-            ctx.emit("aws_iam_user_policy_attachment", f"{user['Arn']}/attached/{attached['PolicyName']}",
-                     {"user": name, "policy_arn": attached["PolicyArn"]})
-        for inline in user.get("UserPolicyList", []):
-            ctx.emit("aws_iam_user_policy", f"{user['Arn']}/inline/{inline['PolicyName']}", {
-                "name": inline["PolicyName"], "user": name, "policy": policy_text(inline.get("PolicyDocument"))})
+            policy_arn = named(attached, "PolicyArn", *_DETAILS)
+            policy_name = attached.get("PolicyName") or policy_arn.rsplit("/", 1)[-1]
+            ctx.emit("aws_iam_user_policy_attachment", f"{arn}/attached/{policy_name}",
+                     {"user": name, "policy_arn": policy_arn})
+        self._inline(ctx, "aws_iam_user_policy", arn, {"user": name}, user.get("UserPolicyList", []))
+
+    @staticmethod
+    def _inline(ctx: Ctx, rtype: str, owner: str, of: dict[str, str], policies: list[dict[str, Any]]) -> None:
+        """A user's, group's or role's inline policies."""
+        for inline in policies:
+            policy_name = named(inline, "PolicyName", *_DETAILS)
+            reads = ctx.reads("iam")
+            ctx.emit(rtype, f"{owner}/inline/{policy_name}", {
+                "name": policy_name, **of, "policy": _document(reads, inline, "PolicyDocument")}, reads)
 
 
 class PasswordPolicy(Collector):
@@ -107,9 +127,12 @@ class AccountSummary(Collector):
     operations = (("iam", "GetAccountSummary"),)
 
     def collect(self, ctx: Ctx) -> None:
-        summary = ctx.call("iam", "GetAccountSummary")["SummaryMap"]
+        summary = ctx.call("iam", "GetAccountSummary").get("SummaryMap") or {}
+        # The root user's keys and MFA are always in the map AWS returns: a key it left out is
+        # not "none", it is not known.
+        reads = ctx.reads("iam")
         ctx.emit("aws_iam_account_summary", f"{ctx.account}/iam-account-summary", {
-            "account_access_keys_present": summary.get("AccountAccessKeysPresent"),
-            "account_mfa_enabled": summary.get("AccountMFAEnabled"),
+            "account_access_keys_present": reads.member(summary, "AccountAccessKeysPresent", "GetAccountSummary"),
+            "account_mfa_enabled": reads.member(summary, "AccountMFAEnabled", "GetAccountSummary"),
             "users": summary.get("Users"),
-        })
+        }, reads)

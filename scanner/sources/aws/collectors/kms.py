@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx, Reads
+from ..collector import Collector, Ctx, Reads, named
 
 _GONE = ("PendingDeletion", "PendingReplicaDeletion")
 
@@ -47,7 +47,7 @@ class Keys(Collector):
         ctx.each(keys, lambda key: self._key(ctx, key))
 
     def _key(self, ctx: Ctx, key: dict[str, Any]) -> None:
-        key_id = key["KeyId"]
+        key_id = named(key, "KeyId", "kms", "ListKeys")
         arn = key.get("KeyArn") or ctx.arn("kms", f"key/{key_id}")
         reads = ctx.reads("kms")
         meta = reads.get("DescribeKey", lambda r: r.get("KeyMetadata") or {}, KeyId=key_id)
@@ -70,7 +70,9 @@ class Keys(Collector):
             "customer_master_key_spec": spec,
             "is_enabled": meta.get("Enabled"),
             "multi_region": meta.get("MultiRegion"),
-            "policy": reads.get("GetKeyPolicy", lambda r: r.get("Policy"), KeyId=key_id, PolicyName="default"),
+            # Every key has a key policy: a response without it is not "no policy".
+            "policy": reads.get("GetKeyPolicy", lambda r: reads.member(r, "Policy", "GetKeyPolicy"),
+                                KeyId=key_id, PolicyName="default"),
         }
         if meta.get("Origin") == "EXTERNAL":
             ctx.emit("aws_kms_external_key", arn, {**attributes, "key_spec": spec}, reads)

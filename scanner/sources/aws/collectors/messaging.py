@@ -10,22 +10,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx, Reads
-
-
-def paged_read(reads: Reads, operation: str, key: str, token: str = "NextToken", **params: Any) -> Any:
-    """Every item of a per-resource listing, across pages; UNKNOWN if any page fails."""
-    items: list[Any] = []
-    next_token: str | None = None
-    while True:
-        extra = {token: next_token} if next_token else {}
-        page = reads.get(operation, lambda r: r, **params, **extra)
-        if page is UNKNOWN:
-            return UNKNOWN
-        items.extend(page.get(key) or [])
-        next_token = page.get(token)
-        if not next_token:
-            return items
+from ..collector import Collector, Ctx, named
 
 
 def _pick(values: Any, fn: Callable[[dict[str, Any]], Any]) -> Any:
@@ -56,19 +41,20 @@ class Topics(Collector):
 
     def collect(self, ctx: Ctx) -> None:
         topics = ctx.paginate("sns", "ListTopics", "Topics")
-        ctx.each([t["TopicArn"] for t in topics], lambda arn: self._topic(ctx, arn))
+        ctx.each([named(t, "TopicArn", "sns", "ListTopics") for t in topics], lambda arn: self._topic(ctx, arn))
 
     def _topic(self, ctx: Ctx, arn: str) -> None:
         reads = ctx.reads("sns")
         attrs = reads.get("GetTopicAttributes", lambda r: r.get("Attributes") or {}, TopicArn=arn)
-        subscriptions = paged_read(reads, "ListSubscriptionsByTopic", "Subscriptions", TopicArn=arn)
+        subscriptions = reads.paginate("ListSubscriptionsByTopic", "Subscriptions", _confirmed, TopicArn=arn)
         ctx.emit("aws_sns_topic", arn, {
             "name": arn.rsplit(":", 1)[-1], "arn": arn, "id": arn,
             "kms_master_key_id": _pick(attrs, lambda a: a.get("KmsMasterKeyId") or None),
-            "policy": _pick(attrs, lambda a: a.get("Policy")),
+            # Every topic has an access policy (the default one at least): left out, it is not known.
+            "policy": _pick(attrs, lambda a: reads.member(a, "Policy", "GetTopicAttributes")),
             "display_name": _pick(attrs, lambda a: a.get("DisplayName") or None),
             "fifo_topic": _pick(attrs, lambda a: str(a.get("FifoTopic", "false")).lower() == "true"),
-            "subscription": _pick(subscriptions, _confirmed),
+            "subscription": subscriptions,
         }, reads)
 
 
@@ -125,10 +111,12 @@ class EventRules(Collector):
         ctx.each(rules, lambda rule: self._rule(ctx, rule))
 
     def _rule(self, ctx: Ctx, rule: dict[str, Any]) -> None:
-        name = rule["Name"]
+        name = named(rule, "Name", "events", "ListRules")
         bus = rule.get("EventBusName") or "default"
         reads = ctx.reads("events")
-        targets = paged_read(reads, "ListTargetsByRule", "Targets", Rule=name, EventBusName=bus)
+        targets = reads.paginate("ListTargetsByRule", "Targets",
+                                 lambda ts: [{"arn": t.get("Arn"), "target_id": t.get("Id")} for t in ts],
+                                 Rule=name, EventBusName=bus)
         state = rule.get("State")
         arn = rule.get("Arn") or ctx.arn("events", f"rule/{name}")
         ctx.emit("aws_cloudwatch_event_rule", arn, {
@@ -137,5 +125,5 @@ class EventRules(Collector):
             "schedule_expression": rule.get("ScheduleExpression"),
             "state": state, "is_enabled": state != "DISABLED" if state else True,
             "role_arn": rule.get("RoleArn"), "managed_by": rule.get("ManagedBy"),
-            "target": _pick(targets, lambda ts: [{"arn": t.get("Arn"), "target_id": t.get("Id")} for t in ts]),
+            "target": targets,
         }, reads)

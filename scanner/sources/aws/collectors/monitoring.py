@@ -1,7 +1,7 @@
 """CloudWatch: log groups (their settings, never their events) and metric alarms."""
 from __future__ import annotations
 
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, named
 
 
 class LogGroups(Collector):
@@ -11,7 +11,7 @@ class LogGroups(Collector):
 
     def collect(self, ctx: Ctx) -> None:
         for group in ctx.paginate("logs", "DescribeLogGroups", "logGroups"):
-            name = group["logGroupName"]
+            name = named(group, "logGroupName", "logs", "DescribeLogGroups")
             arn = group.get("logGroupArn") or (group.get("arn") or "").removesuffix(":*") or \
                 ctx.arn("logs", f"log-group:{name}")
             ctx.emit("aws_cloudwatch_log_group", arn, {
@@ -32,7 +32,8 @@ class MetricAlarms(Collector):
         # DescribeAlarms lists metric alarms only unless AlarmTypes asks for composite ones,
         # which are another provider type (aws_cloudwatch_composite_alarm).
         for alarm in ctx.paginate("cloudwatch", "DescribeAlarms", "MetricAlarms"):
-            arn = alarm.get("AlarmArn") or ctx.arn("cloudwatch", f"alarm:{alarm['AlarmName']}")
+            arn = alarm.get("AlarmArn") or ctx.arn(
+                "cloudwatch", f"alarm:{named(alarm, 'AlarmName', 'cloudwatch', 'DescribeAlarms')}")
             ctx.emit("aws_cloudwatch_metric_alarm", arn, {
                 "alarm_name": alarm.get("AlarmName"), "id": alarm.get("AlarmName"), "arn": arn,
                 "actions_enabled": alarm.get("ActionsEnabled", True),

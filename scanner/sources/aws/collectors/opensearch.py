@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, named
 
 #: DescribeDomains takes at most five names per call.
 BATCH = 5
@@ -72,7 +72,7 @@ class Domains(Collector):
     operations = (("opensearch", "ListDomainNames"), ("opensearch", "DescribeDomains"))
 
     def collect(self, ctx: Ctx) -> None:
-        listed = {d["DomainName"]: d.get("EngineType")
+        listed = {named(d, "DomainName", "opensearch", "ListDomainNames"): d.get("EngineType")
                   for d in ctx.paginate("opensearch", "ListDomainNames", "DomainNames")}
         names = list(listed)
         batches = [names[i:i + BATCH] for i in range(0, len(names), BATCH)]

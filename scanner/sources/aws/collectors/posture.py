@@ -52,9 +52,9 @@ class SecurityHub(Collector):
         reads = ctx.reads("securityhub")
         # The provider's enable_default_standards is a create-time switch with no read-back;
         # whether any standard is enabled now is the nearest live fact.
-        standards = reads.get("GetEnabledStandards",
-                              lambda r: [s.get("StandardsArn") for s in r.get("StandardsSubscriptions", [])
-                                         if s.get("StandardsStatus") in ("READY", "PENDING", "INCOMPLETE")])
+        standards = reads.paginate("GetEnabledStandards", "StandardsSubscriptions",
+                                   lambda found: [s.get("StandardsArn") for s in found
+                                                  if s.get("StandardsStatus") in ("READY", "PENDING", "INCOMPLETE")])
         ctx.emit("aws_securityhub_account", arn, {
             "id": ctx.account, "arn": arn,
             "auto_enable_controls": hub.get("AutoEnableControls"),
@@ -76,11 +76,14 @@ class Macie(Collector):
             if macie_not_enabled(exc):
                 return
             raise
+        # A session always states its status (a Terraform configuration may leave it out — the
+        # rule reads null as ENABLED there — but AWS never does): left out, it is not known.
+        reads = ctx.reads("macie2")
         ctx.emit("aws_macie2_account", f"{ctx.account}/{ctx.region}/macie2-account", {
-            "id": ctx.account, "status": session.get("status"),
+            "id": ctx.account, "status": reads.member(session, "status", "GetMacieSession"),
             "finding_publishing_frequency": session.get("findingPublishingFrequency"),
             "service_role": session.get("serviceRole"),
-        })
+        }, reads)
 
 
 def _enabled_types(account: dict[str, Any]) -> list[str]:

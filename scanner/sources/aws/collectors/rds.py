@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx, Reads, tags
+from ..collector import Collector, Ctx, Reads, named, tags
 
 #: Engines and parameter-group families served by the RDS API that belong to other services.
 _OTHER_SERVICES = ("docdb", "neptune")
@@ -24,15 +24,17 @@ def _is_rds(engine_or_family: Any) -> bool:
     return not str(engine_or_family or "").startswith(_OTHER_SERVICES)
 
 
-def _shared(attributes: Any) -> Any:
-    """The accounts a snapshot's ``restore`` attribute shares it with (``all`` = public)."""
+def _shared(reads: Reads, attributes: Any, operation: str) -> Any:
+    """The accounts a snapshot's ``restore`` attribute shares it with (``all`` = public).  AWS
+    always lists ``restore`` for a manual snapshot (with no values when it is not shared): without
+    it, whom the snapshot is shared with is not known."""
     if attributes is UNKNOWN:
         return UNKNOWN
-    values: list[str] = []
-    for attribute in attributes:
-        if attribute.get("AttributeName") == "restore":
-            values.extend(attribute.get("AttributeValues") or [])
-    return sorted(values)
+    restore = [a for a in attributes if a.get("AttributeName") == "restore"]
+    if not restore:
+        reads.reasons.append(f"rds:{operation} did not return the restore attribute")
+        return UNKNOWN
+    return sorted(v for attribute in restore for v in attribute.get("AttributeValues") or [])
 
 
 class DbInstances(Collector):
@@ -47,18 +49,22 @@ class DbInstances(Collector):
         for db in ctx.paginate("rds", "DescribeDBInstances", "DBInstances"):
             if not _is_rds(db.get("Engine")):
                 continue
-            arn = db.get("DBInstanceArn") or ctx.arn("rds", f"db:{db['DBInstanceIdentifier']}")
+            name = named(db, "DBInstanceIdentifier", "rds", "DescribeDBInstances")
+            arn = db.get("DBInstanceArn") or ctx.arn("rds", f"db:{name}")
             groups = [g.get("DBParameterGroupName") for g in db.get("DBParameterGroups") or []]
+            # DescribeDBInstances always states these two; left out, they are not known (a
+            # database whose exposure is not known must not pass "not publicly accessible").
+            reads = ctx.reads("rds")
             common = {
-                "identifier": db["DBInstanceIdentifier"],
+                "identifier": name,
                 "arn": arn,
                 "engine": db.get("Engine"),
                 "engine_version": db.get("EngineVersion"),
                 "instance_class": db.get("DBInstanceClass"),
                 "storage_encrypted": db.get("StorageEncrypted"),
                 "kms_key_id": db.get("KmsKeyId"),
-                "publicly_accessible": db.get("PubliclyAccessible"),
-                "auto_minor_version_upgrade": db.get("AutoMinorVersionUpgrade"),
+                "publicly_accessible": reads.member(db, "PubliclyAccessible", "DescribeDBInstances"),
+                "auto_minor_version_upgrade": reads.member(db, "AutoMinorVersionUpgrade", "DescribeDBInstances"),
                 "ca_cert_identifier": db.get("CACertificateIdentifier"),
                 "tags": tags(db.get("TagList")),
             }
@@ -67,7 +73,7 @@ class DbInstances(Collector):
                     **common,
                     "cluster_identifier": db["DBClusterIdentifier"],
                     "db_parameter_group_name": groups[0] if groups else None,
-                })
+                }, reads)
                 continue
             ctx.emit("aws_db_instance", arn, {
                 **common,
@@ -80,7 +86,7 @@ class DbInstances(Collector):
                                         or db.get("ReadReplicaSourceDBClusterIdentifier")),
                 "parameter_group_name": groups[0] if groups else None,
                 "db_subnet_group_name": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
-            })
+            }, reads)
 
 
 class DbClusters(Collector):
@@ -92,9 +98,10 @@ class DbClusters(Collector):
         for cluster in ctx.paginate("rds", "DescribeDBClusters", "DBClusters"):
             if not _is_rds(cluster.get("Engine")):
                 continue
-            arn = cluster.get("DBClusterArn") or ctx.arn("rds", f"cluster:{cluster['DBClusterIdentifier']}")
+            name = named(cluster, "DBClusterIdentifier", "rds", "DescribeDBClusters")
+            arn = cluster.get("DBClusterArn") or ctx.arn("rds", f"cluster:{name}")
             ctx.emit("aws_rds_cluster", arn, {
-                "cluster_identifier": cluster["DBClusterIdentifier"],
+                "cluster_identifier": name,
                 "arn": arn,
                 "engine": cluster.get("Engine"),
                 "engine_version": cluster.get("EngineVersion"),
@@ -128,12 +135,12 @@ class _Snapshots(Collector):
 
     def _snapshot(self, ctx: Ctx, snap: dict[str, Any]) -> None:
         api = self.api
-        name = snap[f"{api}SnapshotIdentifier"]
+        name = named(snap, f"{api}SnapshotIdentifier", "rds", f"Describe{api}Snapshots")
         reads = ctx.reads("rds")
-        shared = _shared(reads.get(
-            f"Describe{api}SnapshotAttributes",
-            lambda r: r.get(f"{api}SnapshotAttributesResult", {}).get(f"{api}SnapshotAttributes") or [],
-            **{f"{api}SnapshotIdentifier": name}))
+        operation = f"Describe{api}SnapshotAttributes"
+        shared = _shared(reads, reads.get(
+            operation, lambda r: r.get(f"{api}SnapshotAttributesResult", {}).get(f"{api}SnapshotAttributes") or [],
+            **{f"{api}SnapshotIdentifier": name}), operation)
         arn = snap.get(f"{api}SnapshotArn") or ctx.arn("rds", f"{self.arn_kind}:{name}")
         ctx.emit(self.types[0], arn, {
             f"{self.prefix}_snapshot_identifier": name,
@@ -168,27 +175,19 @@ class DbClusterSnapshots(_Snapshots):
 def tls_parameters(reads: Reads, operation: str, **params: Any) -> Any:
     """The group's transport-security parameters, as Terraform ``parameter`` blocks.
 
-    One call per group: the ``parameter-name`` filter returns only the named parameters (a group
-    has hundreds), so a second page is never expected; the names are also checked here, since a
+    The ``parameter-name`` filter returns only the named parameters (a group has hundreds), so
+    one page is the rule, though every page is followed; the names are also checked here, since a
     filter an endpoint ignored must not let other parameters through.  Engine defaults come back
     too, with the group's effective value — in a live account that value is what the database
     enforces (``rds.force_ssl`` defaults to 1 from PostgreSQL 15), even though Terraform's
     ``parameter`` lists only the ones set explicitly.  UNKNOWN when the read fails.
     """
-    found: list[dict[str, Any]] = []
-    marker: str | None = None
-    while True:
-        page = reads.get(operation, lambda r: r,
-                         Filters=[{"Name": "parameter-name", "Values": list(TLS_PARAMETERS)}],
-                         **params, **({"Marker": marker} if marker else {}))
-        if page is UNKNOWN:
-            return UNKNOWN
-        found.extend({"name": p["ParameterName"], "value": p.get("ParameterValue"),
-                      "apply_method": p.get("ApplyMethod")}
-                     for p in page.get("Parameters") or [] if p.get("ParameterName") in TLS_PARAMETERS)
-        marker = page.get("Marker")
-        if not marker:
-            return found
+    return reads.paginate(
+        operation, "Parameters",
+        lambda found: [{"name": p["ParameterName"], "value": p.get("ParameterValue"),
+                        "apply_method": p.get("ApplyMethod")}
+                       for p in found if p.get("ParameterName") in TLS_PARAMETERS],
+        Filters=[{"Name": "parameter-name", "Values": list(TLS_PARAMETERS)}], **params)
 
 
 class _ParameterGroups(Collector):
@@ -204,7 +203,7 @@ class _ParameterGroups(Collector):
         ctx.each([g for g in groups if _is_rds(g.get("DBParameterGroupFamily"))], lambda g: self._group(ctx, g))
 
     def _group(self, ctx: Ctx, group: dict[str, Any]) -> None:
-        name = group[f"{self.api}ParameterGroupName"]
+        name = named(group, f"{self.api}ParameterGroupName", "rds", f"Describe{self.api}ParameterGroups")
         reads = ctx.reads("rds")
         arn = group.get(f"{self.api}ParameterGroupArn") or ctx.arn("rds", f"{self.arn_kind}:{name}")
         ctx.emit(self.types[0], arn, {

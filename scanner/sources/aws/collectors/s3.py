@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ....model import UNKNOWN
-from ..collector import Collector, Ctx
+from ..collector import Collector, Ctx, Reads, named
 
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 _AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+def _region(response: dict[str, Any]) -> str:
+    """A bucket's region from GetBucketLocation: no LocationConstraint is us-east-1 ("Buckets in
+    Region us-east-1 have a LocationConstraint of null"), and "EU" is eu-west-1's legacy name."""
+    constraint = response.get("LocationConstraint") or "us-east-1"
+    return "eu-west-1" if constraint == "EU" else constraint
 
 
 def _sse(response: dict[str, Any]) -> list[dict[str, Any]]:
@@ -29,10 +36,14 @@ def _pab(response: dict[str, Any]) -> list[dict[str, Any]]:
              "restrict_public_buckets": bool(c.get("RestrictPublicBuckets"))}]
 
 
-def _grants(response: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"type": g.get("Grantee", {}).get("Type"), "uri": g.get("Grantee", {}).get("URI"),
-             "id": g.get("Grantee", {}).get("ID"), "permissions": [g.get("Permission")]}
-            for g in response.get("Grants", [])]
+def _grants(reads: Reads, response: dict[str, Any]) -> Any:
+    """The ACL's grants; UNKNOWN if one does not say to whom (grantee type) or what (permission)."""
+    grants = response.get("Grants") or []
+    if not all((g.get("Grantee") or {}).get("Type") and g.get("Permission") for g in grants):
+        reads.reasons.append("s3:GetBucketAcl returned a grant without its grantee or permission")
+        return UNKNOWN
+    return [{"type": g["Grantee"]["Type"], "uri": g["Grantee"].get("URI"), "id": g["Grantee"].get("ID"),
+             "permissions": [g["Permission"]]} for g in grants]
 
 
 def _canned_acl(grants: Any) -> Any:
@@ -61,19 +72,24 @@ class S3Buckets(Collector):
 
     def collect(self, ctx: Ctx) -> None:
         buckets = ctx.paginate("s3", "ListBuckets", "Buckets")
-        ctx.each(buckets, lambda b: self._bucket(ctx, b["Name"]))
+        names = [named(b, "Name", "s3", "ListBuckets") for b in buckets]
+        ctx.each(names, lambda name: self._bucket(ctx, name))
 
     def _bucket(self, ctx: Ctx, name: str) -> None:
-        home = ctx.reads("s3").get("GetBucketLocation", lambda r: r.get("LocationConstraint") or "us-east-1",
-                                   Bucket=name)
+        located = ctx.reads("s3")
+        # Unread, the bucket is read from here (the client follows S3's redirects), and its region
+        # is UNKNOWN, with the reason.
+        home = located.get("GetBucketLocation", _region, Bucket=name)
         region = home if isinstance(home, str) else ctx.region
         reads = ctx.reads("s3", region)
-        grants = reads.get("GetBucketAcl", _grants, Bucket=name)
+        reads.reasons.extend(located.reasons)
+        grants = reads.get("GetBucketAcl", lambda r: _grants(reads, r), Bucket=name)
         versioning = reads.get("GetBucketVersioning", lambda r: r.get("Status"), Bucket=name)
         logging = reads.get("GetBucketLogging", lambda r: r.get("LoggingEnabled"), Bucket=name)
         attributes = {
             "bucket": name,
             "id": name,
+            "region": home,
             "arn": f"arn:{ctx.partition}:s3:::{name}",
             "server_side_encryption_configuration": reads.get(
                 "GetBucketEncryption", _sse, Bucket=name,
@@ -85,8 +101,9 @@ class S3Buckets(Collector):
             "logging": logging if logging is UNKNOWN else (
                 [{"target_bucket": logging["TargetBucket"], "target_prefix": logging.get("TargetPrefix")}]
                 if logging else []),
-            "policy": reads.get("GetBucketPolicy", lambda r: r.get("Policy"), Bucket=name,
-                                absent=("NoSuchBucketPolicy",)),
+            # No policy is NoSuchBucketPolicy (None: nothing granted); an answer without one is not known.
+            "policy": reads.get("GetBucketPolicy", lambda r: reads.member(r, "Policy", "GetBucketPolicy"),
+                                Bucket=name, absent=("NoSuchBucketPolicy",)),
             "grant": grants,
             "acl": _canned_acl(grants),
             "tags": reads.get("GetBucketTagging", lambda r: {t["Key"]: t["Value"] for t in r.get("TagSet", [])},
