@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from dataclasses import dataclass, fields
 from typing import Any, Callable
@@ -21,13 +22,18 @@ from vendorguard.scanner.reports import FORMATS
 
 
 class _Group(click.Group):
-    """Turns InputError (and any unexpected error) into one line and exit code 2."""
+    """Turns InputError, usage errors (and any unexpected error) into one line and exit code 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             code = super().invoke(ctx)
         except InputError as exc:
             click.echo(f"vendorguard: error: {exc}", err=True)
+            ctx.exit(2)
+        except click.UsageError as exc:
+            if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+                raise  # a bare group: its help, as click shows it
+            click.echo(f"vendorguard: error: {exc.format_message()}", err=True)
             ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
@@ -210,8 +216,9 @@ def _document_command(source: Any) -> click.Command:
 
     return _command(source, run, [
         click.argument("files", nargs=-1, required=True),
-        click.option("--account-id", help="The AWS account the input deploys into, when it does not say "
-                                          "(decides whether a trust policy's principal is foreign)."),
+        click.option("--account-id", callback=_account_id,
+                     help="The AWS account the input deploys into, when it does not say "
+                          "(decides whether a trust policy's principal is foreign)."),
         *_SOURCE_OPTIONS.get(source.name, []),
     ])
 
@@ -233,16 +240,52 @@ def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
+def _account_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An AWS account id is exactly 12 digits: a typo would otherwise scan, trust or assume into
+    the wrong account — or, as --account-id, make every principal look foreign."""
+    if value is not None and not (len(value) == 12 and value.isascii() and value.isdigit()):
+        raise click.BadParameter(f"{value!r} is not an AWS account id (12 digits)", ctx, param)
+    return value
+
+
+def _account_ids(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """Comma-separated account ids, each checked as `_account_id` does."""
+    if value is None:
+        return None
+    ids = _csv(value)
+    if not ids:
+        raise click.BadParameter("no account id given", ctx, param)
+    for account in ids:
+        _account_id(ctx, param, account)
+    return ids
+
+
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An endpoint botocore can use (it would otherwise fail deep inside the first client)."""
+    if value is not None:
+        from vendorguard.scanner.sources.aws.session import endpoint_problem
+
+        if problem := endpoint_problem(value):
+            raise click.BadParameter(f"{value!r}: {problem}", ctx, param)
+    return value
+
+
+_ACCOUNTS = click.option("--accounts", callback=_account_ids,
+                         help="Comma-separated account ids to scan through --role-name.")
+_ROLE_NAME = click.option("--role-name", help="Role to assume in each account of --accounts/--org.")
+
+
 def _aws_command(source: Any) -> click.Command:
     """``vendorguard scan aws``: live accounts, by the caller's credentials or assumed roles."""
 
     def run(profile: str | None, role_arn: str | None, external_id: str | None, regions: str,
-            accounts: str | None, org: bool, role_name: str | None, endpoint_url: str | None, out: Output) -> int:
+            accounts: list[str] | None, org: bool, role_name: str | None, endpoint_url: str | None,
+            out: Output) -> int:
         from vendorguard.scanner.sources.aws.live import Target
 
         if org and accounts:
             raise click.UsageError("--org and --accounts are alternatives")
-        target = Target(profile=profile, role_arn=role_arn, external_id=external_id, accounts=_csv(accounts),
+        target = Target(profile=profile, role_arn=role_arn, external_id=external_id, accounts=accounts,
                         org=org, role_name=role_name, regions=_csv(regions), endpoint_url=endpoint_url)
         writes_files = bool(out.output or out.output_dir)
         with progress_bar(enabled=not out.quiet and writes_files and sys.stderr.isatty()) as on_progress:
@@ -254,11 +297,12 @@ def _aws_command(source: Any) -> click.Command:
         click.option("--role-arn", help="Assume this role first (an auditor's cross-account role)."),
         click.option("--external-id", help="ExternalId the role's trust policy requires."),
         click.option("--regions", default="all", show_default=True, help="Comma-separated regions, or `all` enabled ones."),
-        click.option("--accounts", help="Comma-separated account ids to scan through --role-name."),
+        _ACCOUNTS,
         click.option("--org", is_flag=True, help="Scan every active account of the organization through --role-name."),
-        click.option("--role-name", help="Role to assume in each account of --accounts/--org."),
-        click.option("--endpoint-url", help="A different AWS endpoint (moto, LocalStack, a private endpoint). "
-                                            "botocore's AWS_ENDPOINT_URL is honoured too."),
+        _ROLE_NAME,
+        click.option("--endpoint-url", callback=_endpoint_url,
+                     help="A different AWS endpoint (moto, LocalStack, a private endpoint). "
+                          "botocore's AWS_ENDPOINT_URL is honoured too."),
     ])
 
 
@@ -416,15 +460,35 @@ def export_securityhub(results_file: str, account: str | None, region: str | Non
 
 @main.command("iam-policy")
 @click.option("--pack", "packs", multiple=True, metavar="NAME|FILE", help="Limit to what these packs need.")
-@click.option("--trust-account", metavar="ACCOUNT_ID",
+@click.option("--trust-account", metavar="ACCOUNT_ID", callback=_account_id,
               help="Print instead the trust policy for an audit role this account assumes.")
 @click.option("--external-id", help="The ExternalId the trust policy requires (with --trust-account).")
-def iam_policy(packs: tuple[str, ...], trust_account: str | None, external_id: str | None) -> None:
-    """The least-privilege IAM policy for the scanning role, from the collectors' declarations."""
+@click.option("--auditor", is_flag=True,
+              help="Print instead the policy of the auditor's own identity, which assumes the scanning role "
+                   "(with --role-arn, or --role-name and --accounts/--org).")
+@click.option("--role-arn", help="With --auditor: the scanning role it assumes.")
+@_ACCOUNTS
+@click.option("--org", is_flag=True, help="With --auditor: the role in every account of the organization.")
+@_ROLE_NAME
+def iam_policy(packs: tuple[str, ...], trust_account: str | None, external_id: str | None, auditor: bool,
+               role_arn: str | None, accounts: list[str] | None, org: bool, role_name: str | None) -> None:
+    """The least-privilege IAM policies: the scanning role's (from the collectors' declarations and
+    the calls around them), its trust policy (--trust-account), or the auditor's own (--auditor)."""
     from vendorguard.scanner.catalog import select
     from vendorguard.scanner.sources.aws import iam_policy as policies
     from vendorguard.scanner.sources.aws.live import declared_operations, needed_collectors
 
+    if external_id and not trust_account:
+        raise click.UsageError("--external-id goes with --trust-account: the trust policy is where it is required")
+    scanning_role = {"--role-arn": role_arn, "--role-name": role_name, "--accounts": accounts, "--org": org}
+    if not auditor and (given := [option for option, value in scanning_role.items() if value]):
+        raise click.UsageError(f"{given[0]} goes with --auditor")
+    if sum(map(bool, (auditor, trust_account, packs))) > 1:
+        raise click.UsageError("--auditor, --trust-account and --pack are alternatives")
+    if auditor:
+        arns = _scanning_role_arns(role_arn, role_name, accounts, org)
+        click.echo(policies.render(policies.auditor_policy(arns, org)), nl=False)
+        return
     if trust_account:
         if not external_id:
             raise click.UsageError("--trust-account needs --external-id: a cross-account role without one "
@@ -434,6 +498,27 @@ def iam_policy(packs: tuple[str, ...], trust_account: str | None, external_id: s
     _, selection = select(packs)
     types = {t for rule in selection.rules for t in rule.resource_types}
     click.echo(policies.render(policies.scanning_policy(declared_operations(needed_collectors(types)))), nl=False)
+
+
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+")
+
+
+def _scanning_role_arns(role_arn: str | None, role_name: str | None, accounts: list[str] | None,
+                        org: bool) -> list[str]:
+    """The role(s) the auditor assumes, as `scan aws` names them: one ARN, or --role-name in each
+    account of --accounts, or in any account (--org: the organization's accounts are known only
+    when the scan lists them)."""
+    if role_arn:
+        if role_name or accounts or org:
+            raise click.UsageError("--role-arn, and --role-name with --accounts/--org, are alternatives")
+        if not _ROLE_ARN.fullmatch(role_arn):
+            raise click.UsageError(f"--role-arn {role_arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)")
+        return [role_arn]
+    if not role_name or not (accounts or org):
+        raise click.UsageError("--auditor needs --role-arn, or --role-name with --accounts or --org")
+    if accounts and org:
+        raise click.UsageError("--org and --accounts are alternatives")
+    return [f"arn:aws:iam::*:role/{role_name}"] if org else [f"arn:aws:iam::{a}:role/{role_name}" for a in accounts or []]
 
 
 @main.command()

@@ -13,21 +13,24 @@ the reason.
 """
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, TypeVar
 
 from botocore import xform_name as snake  # DescribeDBInstances → describe_db_instances
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from ...model import UNKNOWN, Resource
 from ...redact import redact
+from .iam_policy import iam_action
 
 T = TypeVar("T")
 
 class CallFailed(ClientError):
-    """A call that could not be made, named (``AccessDenied on s3:ListBuckets``) in `reason`.
+    """A call that could not be made, named in `reason` (``AccessDenied on s3:ListBuckets (IAM
+    action s3:ListAllMyBuckets)``).
 
     A ClientError (with the error code in ``response["Error"]["Code"]``) even when the cause was
     a connection reset or a timeout, so collectors handle every failure of a call one way.
@@ -40,12 +43,31 @@ class CallFailed(ClientError):
         self.reason = error_reason(exc, service, operation)
 
 
+#: Error codes of a call the caller's policies do not allow.  The HTTP status does not tell: KMS and
+#: DynamoDB deny with 400, and 403 also means a bad token; a denied HEAD has no body, only "403".
+_DENIED = re.compile(r"^403$|AccessDenied|Unauthorized|AuthorizationError|NotAuthorized|Forbidden", re.IGNORECASE)
+#: What AWS answers in a region that is not enabled for the account (the credentials are not valid there).
+_REGION_NOT_ENABLED = frozenset({"AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "OptInRequired"})
+
+
 def error_reason(exc: BaseException, service: str, operation: str) -> str:
-    """A one-line reason naming the error code and the call, for UNKNOWN results and gaps."""
+    """A one-line reason naming the error code and the call, for UNKNOWN results and gaps — and,
+    for a denial, the IAM action to grant (which is not always the operation: s3:ListBuckets is
+    authorised as s3:ListAllMyBuckets)."""
+    call = f"{service}:{operation}"
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "ClientError")
-        return f"{code} on {service}:{operation}"
-    return f"{type(exc).__name__} on {service}:{operation}"
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        # An error body botocore could not read leaves no code: the HTTP status still says something.
+        code = exc.response.get("Error", {}).get("Code") or (f"HTTP {status}" if status else "ClientError")
+        if _DENIED.search(code) or status == 403:
+            return f"{code} on {call} (IAM action {iam_action(service, operation)})"
+        if code in _REGION_NOT_ENABLED:
+            return f"{code} on {call} (is the region enabled for the account?)"
+        return f"{code} on {call}"
+    if isinstance(exc, EndpointConnectionError):
+        return (f"EndpointConnectionError on {call}: could not connect to {exc.kwargs.get('endpoint_url')} "
+                f"({service} may not be offered in this region)")
+    return f"{type(exc).__name__} on {call}"
 
 
 class Memo:
@@ -84,8 +106,19 @@ class Reads:
             absent: tuple[str, ...] = (), default: Any = None, **params: Any) -> Any:
         """Call `operation`; `extract` from the response.  Error codes in `absent` mean "not
         configured" (e.g. NoSuchBucketPolicy) and give `default`; any other failure gives UNKNOWN."""
+        return self._read(operation, lambda: getattr(self.client, snake(operation))(**params), extract, absent, default)
+
+    def paginate(self, operation: str, key: str, extract: Callable[[list[Any]], Any] = list, **params: Any) -> Any:
+        """`extract` from every item under `key` of a per-resource listing, across all its pages
+        (joined by the service's own paginator: a page not asked for is a resource not seen);
+        UNKNOWN if any page fails."""
+        return self._read(operation, lambda: all_pages(self.client, operation, params),
+                          lambda pages: extract([item for page in pages for item in page.get(key) or []]), (), None)
+
+    def _read(self, operation: str, call: Callable[[], Any], extract: Callable[[Any], Any],
+              absent: tuple[str, ...], default: Any) -> Any:
         try:
-            response = getattr(self.client, snake(operation))(**params)
+            response = call()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in absent:
                 return default
@@ -99,6 +132,16 @@ class Reads:
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             self.reasons.append(f"unexpected {self.service}:{operation} response ({type(exc).__name__}: {exc})")
             return UNKNOWN
+
+    def member(self, item: Any, key: str, operation: str) -> Any:
+        """`item[key]` from an `operation` response; UNKNOWN, with the reason, when AWS left it out.
+        For members whose absence the API does not document as "not configured": AWS's output
+        shapes make nearly every member optional, and a rule must not pass on what was not said."""
+        value = item.get(key) if isinstance(item, dict) else None
+        if value is None:
+            self.reasons.append(f"{self.service}:{operation} did not return {key}")
+            return UNKNOWN
+        return value
 
 
 @dataclass
@@ -131,12 +174,8 @@ class Ctx:
         return self.memo.get(memo_key, lambda: self._pages(service, operation, params))
 
     def _pages(self, service: str, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        client = self.client(service)
-        method = snake(operation)
         try:
-            if client.can_paginate(method):
-                return list(client.get_paginator(method).paginate(**params))
-            return [getattr(client, method)(**params)]
+            return all_pages(self.client(service), operation, params)
         except (ClientError, BotoCoreError) as exc:
             raise CallFailed(exc, service, operation) from exc
 
@@ -209,6 +248,35 @@ class Collector:
 
     def collect(self, ctx: Ctx) -> None:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
+
+
+def all_pages(client: Any, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every page of `operation`, joined by the service's own paginator (one page when it has none)."""
+    method = snake(operation)
+    if client.can_paginate(method):
+        return list(client.get_paginator(method).paginate(**params))
+    return [getattr(client, method)(**params)]
+
+
+class IncompleteItem(CallFailed):
+    """A listed item without the member that names it (its id, name or ARN).  AWS's output shapes
+    make nearly every member optional; an item that cannot be named can be neither reported nor read
+    further, so the listing cannot be read as a whole: a gap (UNKNOWN, saying what was missing) —
+    never a crash, and never a resource silently left out."""
+
+    def __init__(self, service: str, operation: str, member: str) -> None:
+        super().__init__(ClientError({"Error": {"Code": "IncompleteResponse", "Message": f"an item without {member}"}},
+                                     operation), service, operation)
+        self.member = member
+        self.reason = f"{service}:{operation} returned an item without {member}"
+
+
+def named(item: Any, member: str, service: str, operation: str) -> Any:
+    """`item[member]`: what a listed item cannot be named without; `IncompleteItem` when absent."""
+    value = item.get(member) if isinstance(item, dict) else None
+    if value is None or value == "":
+        raise IncompleteItem(service, operation, member)
+    return value
 
 
 def tags(items: Any, key: str = "Key", value: str = "Value") -> dict[str, str]:

@@ -32,13 +32,44 @@ def declared_operations(collector_types: Iterable[type[Collector]] | None = None
     return {op for c in chosen for op in c.operations}
 
 
-def enabled_regions(account: AccountSession, home: str) -> list[str]:
-    ec2 = account.client("ec2", home)
+def enabled_regions(account: AccountSession, home: str) -> tuple[list[str], list[str]]:
+    """The regions enabled for the account, and notes for the report.
+
+    A scan never stops for a permission it lacks: without ec2:DescribeRegions it goes on over every
+    region botocore knows in the partition, and one not enabled for the account then fails its
+    calls — a gap, like any listing that could not be read."""
     try:
-        regions = ec2.describe_regions()["Regions"]
+        regions = account.client("ec2", home).describe_regions()["Regions"]
     except (BotoCoreError, ClientError) as exc:
-        raise InputError("--regions all", f"cannot list regions: {error_reason(exc, 'ec2', 'DescribeRegions')}") from None
-    return sorted(r["RegionName"] for r in regions if r.get("OptInStatus") != "not-opted-in")
+        known = sorted(set(account.session.get_available_regions("ec2", account.partition)) | {home})
+        return known, [f"--regions all: could not read which regions are enabled for the account "
+                       f"({error_reason(exc, 'ec2', 'DescribeRegions')}); scanned the {len(known)} regions "
+                       f"botocore knows in partition {account.partition}: those not enabled are listed as gaps, "
+                       "and a region newer than botocore is not scanned"]
+    enabled = sorted(r["RegionName"] for r in regions if r.get("OptInStatus") != "not-opted-in")
+    # AWS answers with the caller's partition only; an endpoint that also names regions of another
+    # (moto names cn-* and us-gov-*) would have the scan try credentials that cannot work there.
+    elsewhere = [r for r in enabled if _partition(account, r) not in (None, account.partition)]
+    notes = [f"--regions all: not scanned, outside partition {account.partition}: {', '.join(elsewhere)}"] \
+        if elsewhere else []
+    return [r for r in enabled if r not in elsewhere], notes
+
+
+def _partition(account: AccountSession, region: str) -> str | None:
+    """The partition botocore places a region in; None for a region it does not know."""
+    try:
+        return account.session.get_partition_for_region(region)
+    except (BotoCoreError, ValueError):
+        return None
+
+
+def organization(access: AwsAccess) -> str:
+    """The organization ``--org`` scans, for the report to name; without
+    organizations:DescribeOrganization the reason instead — the accounts are listed all the same."""
+    try:
+        return access.caller().client("organizations", access.home).describe_organization()["Organization"]["Id"]
+    except (BotoCoreError, ClientError) as exc:
+        return f"not read: {error_reason(exc, 'organizations', 'DescribeOrganization')}"
 
 
 @dataclass
@@ -153,9 +184,13 @@ def scan_live(target: Target, resource_types: set[str], *, source: str, tuning: 
     _fewer_malloc_arenas()
     guard = Guard(declared_operations(needed_collectors(resource_types)))
     access, accounts = open_accounts(target, guard, tuning)
-    regions = target.regions
+    regions, notes = target.regions, []
     if not regions or regions == ["all"]:
-        regions = enabled_regions(accounts[0], access.home)
+        regions, notes = enabled_regions(accounts[0], access.home)
     inventories = scan_accounts(accounts, regions, resource_types, source=source, home=access.home,
                                 on_progress=on_progress)
+    scanned = {"organization": organization(access)} if target.org else {}
+    for inventory in inventories:
+        inventory.notes.extend(notes)
+        inventory.metadata.update(scanned)
     return inventories, guard

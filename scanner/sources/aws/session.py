@@ -2,13 +2,14 @@
 scanner read-only by construction.
 
 Every client gets a ``before-call`` hook that refuses, before anything is sent, any operation that
-no collector declared, any operation whose name is not a read (Describe/List/Get/BatchGet), and
-any read of *data* rather than configuration (object contents, secret values, parameters, log
-events, table items, function code).  boto3 sessions are not thread-safe, so clients are created
-under a lock and then shared (clients are).
+neither a collector nor `SESSION_CALLS` declares, any collector operation whose name is not a read
+(Describe/List/Get/BatchGet), and any read of *data* rather than configuration (object contents,
+secret values, parameters, log events, table items, function code).  boto3 sessions are not
+thread-safe, so clients are created under a lock and then shared (clients are).
 """
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import re
@@ -20,7 +21,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
+from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
+                                 NoCredentialsError, PartialCredentialsError, ReadTimeoutError)
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from ...errors import InputError
 
@@ -57,11 +60,53 @@ DATA_READS: dict[str, frozenset[str]] = {
 }
 _DATA_READ_NAMES = frozenset(op for ops in DATA_READS.values() for op in ops)
 
-#: Calls that establish who and where we are, outside any collector.
-IDENTITY_CALLS = frozenset({
-    ("sts", "GetCallerIdentity"), ("sts", "AssumeRole"), ("organizations", "ListAccounts"),
-    ("ec2", "DescribeRegions"),
-})
+
+class Identity(enum.Enum):
+    """Who makes a call: the policy each identity needs is derived from the calls it makes."""
+
+    #: The role in the vendor's account that reads it (or the caller's own credentials, when no
+    #: role is assumed): `iam_policy.scanning_policy`.
+    SCANNING_ROLE = "scanning role"
+    #: The auditor's own credentials, which assume the scanning role(s): `iam_policy.auditor_policy`.
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True)
+class SessionCall:
+    """A call the scan makes outside any collector: by whom, and on which condition."""
+
+    service: str
+    operation: str
+    by: frozenset[Identity]
+    #: The option that makes the scan send it (None: every scan); the auditor's policy grants
+    #: ``--org`` calls only for ``--org``.
+    option: str | None = None
+    #: Made only through a client of this service (botocore's own follow-up calls): granted only
+    #: where a collector calls that service.
+    only_with: str | None = None
+
+
+#: Every call made outside the collectors — the one declaration the guard's allow-list
+#: (`IDENTITY_CALLS`) and both IAM policies (`iam_policy`) are derived from.
+SESSION_CALLS: tuple[SessionCall, ...] = (
+    # the account and partition behind each set of credentials
+    SessionCall("sts", "GetCallerIdentity", frozenset(Identity)),
+    # the scanning role in each account
+    SessionCall("sts", "AssumeRole", frozenset({Identity.AUDITOR}), option="--role-arn/--role-name"),
+    # the organization's id, for the report (the scan goes on without it), and its active accounts
+    SessionCall("organizations", "DescribeOrganization", frozenset({Identity.AUDITOR}), option="--org"),
+    SessionCall("organizations", "ListAccounts", frozenset({Identity.AUDITOR}), option="--org"),
+    # the regions enabled for the account (the scan goes on over botocore's list without it)
+    SessionCall("ec2", "DescribeRegions", frozenset({Identity.SCANNING_ROLE}), option="--regions all"),
+    # botocore's S3RegionRedirectorv2.get_bucket_region: after a request sent to a bucket's wrong
+    # region, when neither the error's headers nor its body name the right one, botocore sends
+    # HeadBucket itself — through this client, so through the guard — to learn it.
+    SessionCall("s3", "HeadBucket", frozenset({Identity.SCANNING_ROLE}), only_with="s3"),
+)
+
+#: The (service, operation) of every `SESSION_CALLS` entry: allowed by the guard besides the
+#: collectors' declared reads, whatever their names (AssumeRole, HeadBucket).
+IDENTITY_CALLS = frozenset((c.service, c.operation) for c in SESSION_CALLS)
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -206,6 +251,18 @@ def _session_secrets(session: boto3.session.Session) -> tuple[str | None, str | 
     return (frozen.secret_key, frozen.token) if frozen is not None else (None, None)
 
 
+def endpoint_problem(url: str) -> str | None:
+    """Why `url` cannot be an endpoint, or None.  botocore's own test (it would raise a bare
+    ValueError deep inside the first client), plus a scheme requests can speak."""
+    try:
+        scheme = urllib.parse.urlsplit(url).scheme
+    except ValueError:  # an unbalanced IPv6 bracket
+        scheme = ""
+    if scheme not in ("http", "https") or not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
+        return "not an endpoint URL (http:// or https://, then a host)"
+    return None
+
+
 def _credential_problem(where: str, exc: BaseException) -> InputError:
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return InputError(where, "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or use --profile)")
@@ -222,6 +279,10 @@ class AwsAccess:
                  region: str | None = None, tuning: Tuning | None = None) -> None:
         self.guard = guard
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        #: How the user set the endpoint, to name in an error about it.
+        self.endpoint_setting = f"{'--endpoint-url' if endpoint_url else 'AWS_ENDPOINT_URL'} {self.endpoint_url}"
+        if self.endpoint_url and (problem := endpoint_problem(self.endpoint_url)):
+            raise InputError(self.endpoint_setting, problem)
         self.tuning = tuning or Tuning()
         try:
             self.base = boto3.session.Session(profile_name=profile)
@@ -238,11 +299,22 @@ class AwsAccess:
             scrub_from_logs()  # the first client has loaded the rest of botocore, and its loggers
             identity = sts.get_caller_identity()
         except (BotoCoreError, ClientError) as exc:
-            raise _credential_problem(where, exc) from None
+            raise self._problem(where, exc) from None
         probe.account = identity["Account"]
         probe.partition = identity["Arn"].split(":")[1]
         probe.identity = identity["Arn"]
         return probe
+
+    def _problem(self, where: str, exc: BaseException) -> InputError:
+        """`exc` in one line.  An endpoint that does not answer is named as such — by the setting
+        that chose it, or by its URL — rather than blamed on the credentials or the role."""
+        if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
+            problem = "could not connect to the endpoint"
+        elif isinstance(exc, ReadTimeoutError):
+            problem = f"the endpoint did not answer within {self.tuning.read_timeout:g} s"
+        else:
+            return _credential_problem(where, exc)
+        return InputError(self.endpoint_setting if self.endpoint_url else str(exc.kwargs.get("endpoint_url")), problem)
 
     def caller(self) -> AccountSession:
         """The credentials' own account (checked once: missing or invalid ones are an InputError)."""
@@ -260,7 +332,7 @@ class AwsAccess:
         try:
             creds = sts.assume_role(**params)["Credentials"]
         except (BotoCoreError, ClientError) as exc:
-            raise _credential_problem(f"role {role_arn}", exc) from None
+            raise self._problem(f"role {role_arn}", exc) from None
         scrub_from_logs(creds["SecretAccessKey"], creds["SessionToken"])
         session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
                                         aws_secret_access_key=creds["SecretAccessKey"],
@@ -274,4 +346,4 @@ class AwsAccess:
             pages = caller.client("organizations", self.home).get_paginator("list_accounts").paginate()
             return [a["Id"] for page in pages for a in page["Accounts"] if a.get("Status") == "ACTIVE"]
         except (BotoCoreError, ClientError) as exc:
-            raise _credential_problem("--org", exc) from None
+            raise self._problem("--org", exc) from None
