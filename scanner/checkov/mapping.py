@@ -1,17 +1,23 @@
 """checkov's verdicts as results of our rules.
 
 Each checkov result becomes a result of the rule(s) whose ``references.checkov`` list its id, one
-result per (rule, resource): a rule citing several checks (ports 22 and 3389, the seven password
-policy checks) FAILs when any of them fails.  Checks no selected rule cites appear only when asked
-(``all_checkov``), under the result-level domain ``unmapped``.  checkov leaves out what it cannot
-decide (a variable without a value): a resource it saw with no verdict for a rule that cites
-checkov ids gets UNKNOWN for that rule (`undecided`) — silence never reads as a pass.
+result per (rule, resource): a rule citing several checks (the seven password policy checks, the
+four public access block flags) FAILs when any of them fails.  ``references.checkov`` holds only
+checks *equivalent* to the rule (they test the same thing, so their verdict is ours);
+``references.checkov_related`` holds checks that test something near it (one port of three, an
+organization setting, an exemption the rule does not make): cross-references for users, shown in
+``evidence["checkov_related"]``, never a verdict.  A rule with no equivalent check gets UNKNOWN on
+the resources checkov saw (`undecided`: no checkov check tests it; scan the plan).  Checks no
+selected rule takes its verdict from appear only when asked (``all_checkov``), under the
+result-level domain ``unmapped``.  checkov leaves out what it cannot decide (a variable without a
+value): a resource it saw with no verdict for a rule with equivalent checks gets UNKNOWN for that
+rule (`undecided`) — silence never reads as a pass.
 """
 from __future__ import annotations
 
 import os
 from collections import defaultdict
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..catalog import Rule, Selection
 from ..model import Result, Status
@@ -22,13 +28,38 @@ UNMAPPED_DOMAIN = "unmapped"
 #: checkov's own JSON has no severity without a platform key: a conservative default.
 UNMAPPED_SEVERITY = "low"
 
-def rules_by_check(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
-    """checkov id → the rules that cite it (``references.checkov``)."""
+def equivalent_checks(rule: Rule) -> list[str]:
+    """The checks whose verdict is the rule's (``references.checkov``)."""
+    return list((rule.references or {}).get("checkov") or [])
+
+
+def related_checks(rule: Rule) -> list[str]:
+    """The checks that test something near the rule (``references.checkov_related``): never its verdict."""
+    return list((rule.references or {}).get("checkov_related") or [])
+
+
+def _by_check(rules: Iterable[Rule], cites: Callable[[Rule], list[str]]) -> dict[str, list[Rule]]:
     out: dict[str, list[Rule]] = defaultdict(list)
     for rule in rules:
-        for check_id in (rule.references or {}).get("checkov") or []:
+        for check_id in cites(rule):
             out[check_id].append(rule)
     return dict(out)
+
+
+def rules_by_check(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
+    """checkov id → the rules it is equivalent to (``references.checkov``)."""
+    return _by_check(rules, equivalent_checks)
+
+
+def related_by_check(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
+    """checkov id → the rules it is only related to (``references.checkov_related``)."""
+    return _by_check(rules, related_checks)
+
+
+def related_evidence(checks: Sequence[CheckovCheck]) -> list[dict[str, Any]]:
+    """``evidence["checkov_related"]``: what related checks said, marked as not the rule's verdict."""
+    return [dict(c.brief(), address=c.address, relation="related: not this rule's verdict")
+            for c in sorted(checks, key=lambda c: (c.check_id, c.address))]
 
 
 def worst(checks: Sequence[CheckovCheck]) -> CheckovCheck:
@@ -121,49 +152,88 @@ def map_checks(checks: Iterable[CheckovCheck], selection: Selection, *, all_chec
             rules[rule.id] = rule
         if check.check_id not in cited and all_checkov:
             unmapped.append(check)
+    related = related_of(checks, selection)
     out = []
     for key in order:
         group = groups[key]
-        out.append(rule_result(rules[key[0]], group, key[1], source, selection.controls,
-                                display_file(worst(group), base, display_base)))
+        result = rule_result(rules[key[0]], group, key[1], source, selection.controls,
+                             display_file(worst(group), base, display_base))
+        if key in related:
+            result.evidence["checkov_related"] = related_evidence(related[key])
+        out.append(result)
     out.extend(unmapped_result(c, source, display_file(c, base, display_base)) for c in unmapped)
     return out
 
 
+def related_of(checks: Iterable[CheckovCheck], selection: Selection) -> dict[tuple[str, str], list[CheckovCheck]]:
+    """(rule id, address) → the related checks checkov reported on that resource."""
+    cited = related_by_check(selection.rules)
+    out: dict[tuple[str, str], list[CheckovCheck]] = defaultdict(list)
+    for check in checks:
+        for rule in cited.get(check.check_id, ()):
+            out[(rule.id, check.address)].append(check)
+    return dict(out)
+
+
 def wanted_checks(selection: Selection, all_checkov: bool) -> list[str] | None:
-    """The checks to run: those the selected rules cite (None: all of them)."""
+    """The checks to run: those the selected rules cite, equivalent or related (None: all of them)."""
     if all_checkov:
         return None
-    return sorted(rules_by_check(selection.rules)) or None
+    return sorted(set(rules_by_check(selection.rules)) | set(related_by_check(selection.rules))) or None
+
+
+#: The reason of an HCL result for a rule that no checkov check tests.
+NO_EQUIVALENT = "no checkov check tests this rule (scan the plan for it)"
 
 
 def undecided(checks: Sequence[CheckovCheck], selection: Selection, mapped: Sequence[Result], *,
               source: str, base: str | None = None, display_base: str | None = None) -> list[Result]:
-    """UNKNOWN for each resource checkov saw and each selected rule on its type that cites checkov
-    ids but got no verdict: checkov drops what it cannot decide (a variable without a value, a
-    value from a module it did not download), and silence must not read as a pass."""
+    """UNKNOWN for each resource checkov saw and each selected rule on its type that got no verdict.
+
+    A rule with equivalent checks but no verdict: checkov drops what it cannot decide (a variable
+    without a value, a value from a module it did not download), and silence must not read as a
+    pass.  A rule with no equivalent check: no checkov check tests it, and a related check's
+    verdict is not ours — UNKNOWN, with the related verdicts beside it as evidence."""
     decided = {(r.rule_id, r.address) for r in mapped}
     by_type: dict[str, list[Rule]] = defaultdict(list)
     for rule in selection.rules:
-        if (rule.references or {}).get("checkov"):
-            for rtype in rule.resource_types:
-                by_type[rtype].append(rule)
+        for rtype in rule.resource_types:
+            by_type[rtype].append(rule)
+    related = related_of(checks, selection)
     seen: dict[str, CheckovCheck] = {}
     for check in checks:
         seen.setdefault(check.address, check)
+    rules = {rule.id: rule for rule in selection.rules}
+    # Each resource checkov saw, with the rules on its type; and each resource a related check
+    # reported on for a rule with no verdict there (CKV2_AWS_69 judges a DB instance for the
+    # parameter-group rules): UNKNOWN, with the related verdict beside it, never as the verdict.
+    pairs: list[tuple[str, Rule]] = [(address, rule) for address, check in seen.items()
+                                     for rule in by_type.get(check.resource_type, ())]
+    listed = {(rule.id, address) for address, rule in pairs}
+    pairs += [(address, rules[rule_id]) for rule_id, address in related
+              if (rule_id, address) not in listed and address in seen]
     out = []
-    for address, check in seen.items():
-        for rule in by_type.get(check.resource_type, ()):
-            if (rule.id, address) in decided:
-                continue
-            cited = ", ".join(rule.references["checkov"])
-            out.append(Result(
-                rule_id=rule.id, title=rule.title, domain=rule.domain, severity=rule.severity,
-                status=Status.UNKNOWN, address=address, resource_type=check.resource_type,
-                reason=(f"checkov gave no verdict ({cited}) on this resource: a value it could not "
-                        f"resolve (such as a variable without a value), or none of these checks "
-                        f"covers {check.resource_type}"),
-                source=source, evidence={"checkov": {"check_id": None, "status": None, "checks": []}},
-                file=display_file(check, base, display_base), line=check.lines[0] if check.lines else None,
-                controls=list(selection.controls.get(rule.id, []))))
+    for address, rule in pairs:
+        check = seen[address]
+        if (rule.id, address) in decided:
+            continue
+        equivalent = equivalent_checks(rule)
+        if equivalent:
+            reason = (f"checkov gave no verdict ({', '.join(equivalent)}) on this resource: a value it "
+                      f"could not resolve (such as a variable without a value), or none of these "
+                      f"checks covers {check.resource_type}")
+        else:
+            reason = NO_EQUIVALENT
+        evidence: dict[str, Any] = {"checkov": {"check_id": None, "status": None, "checks": []}}
+        near = related.get((rule.id, address))
+        if near:
+            evidence["checkov_related"] = related_evidence(near)
+            reason += ("; related checks, not this rule's verdict: "
+                       + ", ".join(f"{c.check_id} {c.status.value}" for c in near))
+        out.append(Result(
+            rule_id=rule.id, title=rule.title, domain=rule.domain, severity=rule.severity,
+            status=Status.UNKNOWN, address=address, resource_type=check.resource_type,
+            reason=reason, source=source, evidence=evidence,
+            file=display_file(check, base, display_base), line=check.lines[0] if check.lines else None,
+            controls=list(selection.controls.get(rule.id, []))))
     return out

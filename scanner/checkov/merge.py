@@ -5,7 +5,10 @@ works too) and returns a `Reading` whose `merge` joins checkov's results into th
 same rule on the same resource (a split child such as a public access block counts as the bucket
 it was folded into) collapses into one result.  Our verdict stays the result's status — it is the
 one that never PASSes what it has not seen — and checkov's is kept beside it in
-``evidence["checkov"]``; when they differ, the reason says so.
+``evidence["checkov"]``; when they differ, the reason says so.  Only checks equivalent to a rule
+(``references.checkov``) are its second opinion; related checks (``references.checkov_related``)
+are kept beside our result as ``evidence["checkov_related"]``, marked as related — never a
+disagreement, never a result of the rule of their own.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from ..engine import scope_address
 from ..errors import InputError
 from ..model import Inventory, Result
 from ..source import Reading
-from .mapping import best, say, verdict, worst, rule_result, rules_by_check, unmapped_result, wanted_checks
+from .mapping import (best, related_by_check, related_evidence, rule_result, rules_by_check, say,
+                      unmapped_result, verdict, wanted_checks, worst)
 from .runner import CheckovCheck, find_checkov, run_checkov
 
 
@@ -68,10 +72,13 @@ def merge_plan(ours: list[Result], inventory: Inventory, checks: Iterable[Checko
     parent it was folded into (`links`, by default the inventory's own record), or — for a rule about an account or region — that scope.  Our
     status stays; checkov's verdict goes into ``evidence["checkov"]`` (``check_id``, ``status``,
     ``agrees``, ``checks``) and a disagreement is stated in the reason.  checkov results with no
-    result of ours to join are added as results of their own, never dropped.
+    result of ours to join are added as results of their own, never dropped; a related check with no
+    result of ours to sit beside is not a verdict of the rule, and appears only with `all_checkov`
+    (as an unmapped result).
     """
     links = inventory.folded if links is None else links
     cited = rules_by_check(selection.rules)
+    near = related_by_check(selection.rules)
     by_address = {r.address: r for r in inventory.resources}
     index = {(r.rule_id, r.address): r for r in ours}
     joined: dict[int, list[CheckovCheck]] = defaultdict(list)
@@ -79,21 +86,34 @@ def merge_plan(ours: list[Result], inventory: Inventory, checks: Iterable[Checko
     alone: list[CheckovCheck] = []
     alone_rules: dict[tuple[str, str], list[CheckovCheck]] = defaultdict(list)
     rule_objects: dict[str, Rule] = {}
+    related: dict[int, list[CheckovCheck]] = defaultdict(list)
+
+    def address_for(rule: Rule, check: CheckovCheck) -> str:
+        address = links.get(check.address, check.address)
+        if rule.scope != "resource":
+            resource = by_address.get(address)
+            if resource is not None:
+                per_region = rule.scope == "region"
+                address = scope_address(resource.account, resource.region if per_region else None,
+                                         rule.resource_types[0])
+        return address
+
     for check in checks:
         rules = cited.get(check.check_id, ())
+        near_rules = near.get(check.check_id, ())
+        joined_near = False
+        for rule in near_rules:
+            target = index.get((rule.id, address_for(rule, check)))
+            if target is not None:
+                related[id(target)].append(check)
+                joined_near = True
         if not rules:
-            if all_checkov:
+            if all_checkov and not joined_near:
                 alone.append(check)
             continue
         for rule in rules:
             rule_objects[rule.id] = rule
-            address = links.get(check.address, check.address)
-            if rule.scope != "resource":
-                resource = by_address.get(address)
-                if resource is not None:
-                    per_region = rule.scope == "region"
-                    address = scope_address(resource.account, resource.region if per_region else None,
-                                             rule.resource_types[0])
+            address = address_for(rule, check)
             target = index.get((rule.id, address))
             if target is None:
                 alone_rules[(rule.id, links.get(check.address, check.address))].append(check)
@@ -103,7 +123,12 @@ def merge_plan(ours: list[Result], inventory: Inventory, checks: Iterable[Checko
     out: list[Result] = []
     for result in ours:
         group = joined.get(id(result))
-        out.append(result if not group else _joined(result, rules_of[id(result)], group))
+        merged = result if not group else _joined(result, rules_of[id(result)], group)
+        if id(result) in related:
+            evidence = dict(merged.evidence)
+            evidence["checkov_related"] = related_evidence(related[id(result)])
+            merged = replace(merged, evidence=evidence)
+        out.append(merged)
     for (rule_id, address), group in alone_rules.items():
         extra = rule_result(rule_objects[rule_id], group, address, inventory.source, selection.controls,
                              inventory.origin)

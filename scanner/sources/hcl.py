@@ -4,12 +4,16 @@ checkov parses HCL (modules, variables, tfvars) and carries hundreds of AWS chec
 become results of the rules that cite them (`checkov.mapping`).  HCL results are per resource as
 checkov sees them (no folding: a public access block's verdict stays on the block), checkov's own
 applicability stands in for a rule's ``applies_if``, and the inventory carries no attributes, so
-the engine does not run on it.  Rules no checkov id maps to are named in the inventory's notes:
-silence never reads as a pass.
+the engine does not run on it.  Only checks equivalent to a rule (``references.checkov``) give its
+verdict; a rule with none is UNKNOWN on every resource checkov saw and is named in the inventory's
+"cannot be shown from HCL" note, as are resources declared in the files that checkov reported
+nothing on (no check of checkov covers their type): silence never reads as a pass.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -22,6 +26,36 @@ if TYPE_CHECKING:
     from ..checkov.runner import CheckovRun
 
 _TF_FILES = ("*.tf", "*.tf.json")
+_RESOURCE_BLOCK = re.compile(r'^[ \t]*resource[ \t]+"([A-Za-z0-9_-]+)"[ \t]+"([A-Za-z0-9_-]+)"', re.MULTILINE)
+
+
+def declared_resources(path: str) -> list[tuple[str, str, str]]:
+    """(type, name, file) of every managed resource block in the directory's Terraform files (modules
+    in subdirectories included; ``.terraform`` left out): what checkov was given, whether or not
+    any of its checks reports on it."""
+    out: list[tuple[str, str, str]] = []
+    root = Path(path)
+    for pattern in _TF_FILES:
+        for file in sorted(root.rglob(pattern)):
+            if ".terraform" in file.relative_to(root).parts:
+                continue
+            try:
+                text = file.read_text(errors="replace")
+            except OSError:
+                continue
+            if file.name.endswith(".tf.json"):
+                try:
+                    blocks = json.loads(text).get("resource") or {}
+                except (ValueError, AttributeError):
+                    continue
+                for block in blocks if isinstance(blocks, list) else [blocks]:
+                    if isinstance(block, dict):
+                        for rtype, named in block.items():
+                            if isinstance(named, dict):
+                                out.extend((rtype, name, str(file)) for name in named)
+            else:
+                out.extend((m.group(1), m.group(2), str(file)) for m in _RESOURCE_BLOCK.finditer(text))
+    return out
 
 
 def _check_directory(path: str) -> None:
@@ -84,7 +118,7 @@ class TerraformHcl(Source):
                        extra={"checkov": {"path": exe, "version": ", ".join(sorted(versions)) or None}})
 
     def _inventory(self, path: str, run: "CheckovRun", exe: str, selection: "Selection") -> Inventory:
-        from ..checkov.mapping import display_file
+        from ..checkov.mapping import display_file, equivalent_checks, related_checks
 
         seen: dict[str, Resource] = {}
         base = str(Path(path).resolve())
@@ -95,12 +129,37 @@ class TerraformHcl(Source):
                     file=display_file(check, base, path), line=check.lines[0] if check.lines else None)
         notes = ["checkov runs with --skip-download: modules from a registry or git are not scanned"]
         types = {r.type for r in seen.values()}
+        # Resources checkov reported nothing on (no check of checkov covers their type): declared in
+        # the files, so named here when a selected rule covers their type.
+        reported = {(r.type, _bare_name(r.address)) for r in seen.values()}
+        unreported: dict[str, list[str]] = {}
+        for rtype, name, file in declared_resources(path):
+            if (rtype, name) in reported:
+                continue
+            rules = sorted(r.id for r in selection.rules if rtype in r.resource_types)
+            if rules:
+                shown = os.path.normpath(os.path.join(path, os.path.relpath(file, base)))
+                unreported[f"{rtype}.{name} ({shown})"] = rules
+                types.add(rtype)
+        # Rules no equivalent check tests, on a type present or judged through a related check on
+        # another resource (CKV2_AWS_69 on a DB instance for the parameter-group rules).
+        reported_ids = {check.check_id for check in run.checks}
         blind = sorted(r.id for r in selection.rules
-                       if not (r.references or {}).get("checkov") and types & set(r.resource_types))
+                       if not equivalent_checks(r)
+                       and (types & set(r.resource_types) or reported_ids & set(related_checks(r))))
         if blind:
-            notes.append("no checkov check maps to these rules, so Terraform HCL cannot show them "
+            notes.append("no checkov check tests these rules, so Terraform HCL cannot show them "
                          f"(scan the plan for them): {', '.join(blind)}")
+        if unreported:
+            notes.append("checkov reported nothing on these resources, so Terraform HCL cannot show the "
+                         "rules on them (scan the plan for them): "
+                         + "; ".join(f"{where}: {', '.join(rules)}" for where, rules in sorted(unreported.items())))
         return Inventory(source=self.name, origin=path, resources=list(seen.values()), complete=False,
                          notes=notes, evaluate=False,
                          metadata={"checkov_version": run.version, "checkov": exe,
                                    "checkov_resources": run.resource_count})
+
+
+def _bare_name(address: str) -> str:
+    """``module.m.aws_s3_bucket.logs["a"]`` → ``logs``."""
+    return re.sub(r"\[[^\]]*\]$", "", address).rsplit(".", 1)[-1]

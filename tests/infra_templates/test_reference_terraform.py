@@ -26,7 +26,8 @@ EXCEPTIONS = {
 
 def referenced_checks() -> list[str]:
     _, selection = select([])
-    return sorted({c for rule in selection.rules for c in rule.references.get("checkov", [])})
+    return sorted({c for rule in selection.rules for key in ("checkov", "checkov_related")
+                   for c in rule.references.get(key, [])})
 
 
 @pytest.fixture(scope="module")

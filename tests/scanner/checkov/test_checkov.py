@@ -60,12 +60,16 @@ def test_tfvars_override_variable_defaults(hcl: Any) -> None:
     assert scratch.status is Status.FAIL
     assert scratch.file == os.path.normpath(os.path.join(app, "main.tf")) and scratch.line == 28
     assert scratch.evidence["checkov"]["checks"][0]["lines"] == [28, 32]
-    # admin_cidrs is a list variable replaced by tfvars (0.0.0.0/0).
+    # admin_cidrs is a list variable replaced by tfvars (0.0.0.0/0).  CKV_AWS_24 (port 22) and
+    # CKV_AWS_25 (port 3389) are related to VG-EC2-004 (SSH, RDP and WinRM), not equivalent: their
+    # verdicts are shown beside the rule's UNKNOWN, never as its verdict.
     bastion = one(report.results, "VG-EC2-004", "aws_security_group.bastion")
-    assert bastion.status is Status.FAIL
-    assert bastion.evidence["checkov"]["check_id"] == "CKV_AWS_24"
-    checks = {c["check_id"]: c["status"] for c in bastion.evidence["checkov"]["checks"]}
-    assert checks == {"CKV_AWS_24": "FAIL", "CKV_AWS_25": "PASS"}  # one rule, both checks, FAIL wins
+    assert bastion.status is Status.UNKNOWN and bastion.reason.startswith(mapping.NO_EQUIVALENT)
+    checks = {c["check_id"]: c["status"] for c in bastion.evidence["checkov_related"]}
+    assert checks == {"CKV_AWS_24": "FAIL", "CKV_AWS_25": "PASS"}
+    # One rule, several equivalent checks (the public access block flags): FAIL wins.
+    block = one(report.results, "VG-S3-006", "module.storage.aws_s3_bucket_public_access_block.documents")
+    assert block.status is Status.FAIL and block.evidence["checkov"]["check_id"] == "CKV_AWS_56"
 
 
 def test_module_resources_keep_their_module_address_file_and_line(hcl: Any) -> None:
@@ -100,10 +104,10 @@ def test_var_files_are_passed_to_checkov(checkov_path: str) -> None:
 
 def test_a_skip_comment_is_a_waiver_with_its_reason(hcl: Any) -> None:
     report, _, _ = hcl
-    logged = one(report.results, "VG-S3-005", "module.storage.aws_s3_bucket.documents")
-    assert logged.status is Status.WAIVED
-    assert "access logs are shipped by the central log pipeline" in logged.reason
-    assert logged.waiver["justification"] == "access logs are shipped by the central log pipeline"
+    kept = one(report.results, "VG-S3-004", "module.storage.aws_s3_bucket.documents")
+    assert kept.status is Status.WAIVED
+    assert "object versions are kept by the central backup vault" in kept.reason
+    assert kept.waiver["justification"] == "object versions are kept by the central backup vault"
 
 
 def test_every_directory_is_scanned(hcl: Any) -> None:
@@ -178,17 +182,25 @@ def merged(checkov_path: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_a_disagreement_keeps_both_verdicts(merged: Any) -> None:
     report, _ = merged
-    # CKV_AWS_19 passes a bucket with no encryption configuration; we fail it.
-    result = one(report.results, "VG-S3-001", "aws_s3_bucket.open")
-    assert result.status is Status.FAIL
-    verdict = result.evidence["checkov"]
-    assert (verdict["check_id"], verdict["status"], verdict["agrees"]) == ("CKV_AWS_19", "PASS", False)
-    assert "checkov disagrees" in result.reason and "vendorguard says FAIL, checkov says PASS" in result.reason
-    assert "server_side_encryption_configuration" in result.evidence  # our own evidence is kept
-    # A plan-time unknown: we say UNKNOWN, checkov fails it.
+    # A plan-time unknown: we say UNKNOWN, checkov's equivalent check fails it.
     unknown = one(report.results, "VG-EC2-001", "aws_ebs_volume.unknown")
     assert unknown.status is Status.UNKNOWN
-    assert unknown.evidence["checkov"]["status"] == "FAIL" and unknown.evidence["checkov"]["agrees"] is False
+    verdict = unknown.evidence["checkov"]
+    assert (verdict["check_id"], verdict["status"], verdict["agrees"]) == ("CKV_AWS_3", "FAIL", False)
+    assert "checkov disagrees" in unknown.reason and "vendorguard says UNKNOWN, checkov says FAIL" in unknown.reason
+    assert "encrypted" in unknown.evidence  # our own evidence is kept
+
+
+def test_a_related_check_is_evidence_not_a_disagreement(merged: Any) -> None:
+    report, _ = merged
+    # CKV_AWS_19 passes a bucket with no encryption configuration (SSE-S3 by default): related to
+    # VG-S3-001 (default encryption declared), so beside our FAIL, marked as related.
+    result = one(report.results, "VG-S3-001", "aws_s3_bucket.open")
+    assert result.status is Status.FAIL and "checkov" not in result.evidence
+    assert [(c["check_id"], c["status"]) for c in result.evidence["checkov_related"]] == [("CKV_AWS_19", "PASS")]
+    assert all(c["relation"].startswith("related") for c in result.evidence["checkov_related"])
+    assert "disagrees" not in result.reason
+    assert "server_side_encryption_configuration" in result.evidence  # our own evidence is kept
 
 
 def test_agreement_collapses_into_one_result(merged: Any) -> None:
@@ -208,7 +220,11 @@ def test_split_children_join_their_parent_and_scopes_join_the_scope_result(merge
     assert ("CKV2_AWS_6", "aws_s3_bucket.claims") in seen
     assert not [r for r in report.results if r.address == "aws_s3_bucket_public_access_block.claims"]
     detector = one(report.results, "VG-GD-001", "111122223333/us-east-1/aws_guardduty_detector")
-    assert {c["check_id"] for c in detector.evidence["checkov"]["checks"]} == {"CKV_AWS_238", "CKV2_AWS_3"}
+    assert {c["check_id"] for c in detector.evidence["checkov"]["checks"]} == {"CKV_AWS_238"}
+    assert detector.status is Status.PASS and detector.evidence["checkov"]["agrees"] is True
+    # CKV2_AWS_3 (an organization configuration) is related: beside the result, not a disagreement.
+    assert [(c["check_id"], c["status"]) for c in detector.evidence["checkov_related"]] == [("CKV2_AWS_3", "FAIL")]
+    assert "disagrees" not in detector.reason
 
 
 def _check(check_id: str, status: Status, address: str) -> runner.CheckovCheck:
@@ -222,17 +238,20 @@ def test_merge_never_drops_a_checkov_result() -> None:
     ours = Engine(selection).run(inventory)
     checks = [
         _check("CKV_AWS_3", Status.PASS, "aws_ebs_volume.v"),          # joins ours
-        _check("CKV_AWS_24", Status.FAIL, "aws_security_group_rule.x"),  # no result of ours to join
+        _check("CKV_AWS_16", Status.FAIL, "aws_db_instance.x"),        # no result of ours to join
+        _check("CKV_AWS_24", Status.FAIL, "aws_security_group_rule.x"),  # related only: not a verdict
         _check("CKV_AWS_189", Status.FAIL, "aws_ebs_volume.v"),        # cited by no rule
     ]
     merged = merge.merge_plan(ours, inventory, checks, selection)
     assert len(merged) == len(ours) + 1
-    alone = one(merged, "VG-EC2-004", "aws_security_group_rule.x")
+    alone = one(merged, "VG-RDS-001", "aws_db_instance.x")
     assert alone.status is Status.FAIL and "no result of this rule" in alone.reason
+    assert not [r for r in merged if r.address == "aws_security_group_rule.x"]
     assert one(merged, "VG-EC2-001", "aws_ebs_volume.v").evidence["checkov"]["agrees"] is True
     everything = merge.merge_plan(ours, inventory, checks, selection, all_checkov=True)
     unmapped = one(everything, "CKV_AWS_189", "aws_ebs_volume.v")
     assert unmapped.domain == "unmapped" and unmapped.status is Status.FAIL
+    assert one(everything, "CKV_AWS_24", "aws_security_group_rule.x").domain == "unmapped"
 
 
 # -- finding checkov, and failing loudly ------------------------------------------------------------
