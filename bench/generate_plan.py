@@ -6,9 +6,24 @@ rules, a database, volumes, a role, a key, a function, a log group, a table — 
 real plan has (ids, ARNs, computed blocks) and references that make the children fold.
 
     python bench/generate_plan.py 10000 > plan-10k.json
+
+`--shape` makes the same services in the shapes that once made folding quadratic (each split
+child that cannot be tied to a parent walked every candidate parent):
+
+    realistic       the default: every child folds through its ``configuration`` references
+    no-config       the same plan without its ``configuration`` section (what some tools keep):
+                    every link is unknown, so every child's parent is undetermined
+    repeated-names  the services as instances of one counted module (``module.svc[i]``, the same
+                    names in each), their security-group rules at the root naming the module's
+                    output ``module.svc.sg_id`` — which instance is meant cannot be told
+    unresolved      everything at the root, parents counted (``aws_s3_bucket.data[0]``…) and
+                    children keyed by ``for_each`` strings, referencing the parent without an
+                    index: many children, none resolvable
 """
 from __future__ import annotations
 
+import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -82,5 +97,68 @@ def plan(resources: int) -> dict:
                       modules={f"module.svc_{i}": {} for i in range(services)})
 
 
+def _is_child(item: dict) -> bool:
+    return any(isinstance(v, str) and v.startswith("${") for v in item["values"].values())
+
+
+def no_config(resources: int) -> dict:
+    """The realistic plan without ``configuration``: no link can be followed."""
+    document = plan(resources)
+    del document["configuration"]
+    return document
+
+
+_SG_CHILDREN = ("aws_vpc_security_group_ingress_rule", "aws_security_group_rule", "aws_vpc_security_group_egress_rule")
+
+
+def repeated_names(resources: int) -> dict:
+    """One counted module, the same names in every instance; its security-group rules at the root,
+    each naming the module's output (not an instance of it)."""
+    services = max(1, resources // PER_SERVICE)
+    items = []
+    for i in range(services):
+        for item in service(i):
+            item = dict(item)
+            if item["type"] in _SG_CHILDREN:
+                item.pop("module")
+                item["index"] = i
+                item["values"] = {**item["values"], "security_group_id": "${module.svc.sg_id}"}
+            else:
+                item["module"] = "module.svc"
+            items.append(item)
+    document = build_plan(items, account_id="111122223333",
+                          modules={"module.svc": {"outputs": {"sg_id": "${aws_security_group.app.id}"}}})
+    # Each service's module resources as an instance of module.svc: module.svc[i].
+    instance = 0
+    for change in document["resource_changes"]:
+        if change.get("module_address") == "module.svc":
+            if change["type"] == "aws_s3_bucket":  # the first resource of each service
+                instance += 1
+            change["module_address"] = f"module.svc[{instance - 1}]"
+            change["address"] = change["address"].replace("module.svc.", f"module.svc[{instance - 1}].", 1)
+    return document
+
+
+def unresolved(resources: int) -> dict:
+    """Everything at the root: parents counted, children keyed by strings, references without an
+    index — no child's parent can be told, and every one of them could belong to any parent."""
+    services = max(1, resources // PER_SERVICE)
+    items = []
+    for i in range(services):
+        for item in service(i):
+            item = copy.deepcopy(item)
+            item.pop("module")
+            item["index"] = f"k{i}" if _is_child(item) else i
+            items.append(item)
+    return build_plan(items, account_id="111122223333")
+
+
+SHAPES = {"realistic": plan, "no-config": no_config, "repeated-names": repeated_names, "unresolved": unresolved}
+
+
 if __name__ == "__main__":
-    json.dump(plan(int(sys.argv[1])), sys.stdout)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("resources", type=int)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="realistic")
+    args = parser.parse_args()
+    json.dump(SHAPES[args.shape](args.resources), sys.stdout)

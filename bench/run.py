@@ -1,6 +1,7 @@
 """`make bench`: vendorguard side by side with checkov and Prowler, on the same inputs, in one run.
 
-Plan scans: generated plans of 1k / 10k / 50k resources (bench/generate_plan.py), `vendorguard scan
+Plan scans: generated plans of 1k / 10k / 50k resources (bench/generate_plan.py), and at 10k the shapes
+that once made folding quadratic (`--shape no-config|repeated-names|unresolved`), `vendorguard scan
 plan` against `checkov -f … --framework terraform_plan -o json` (the isolated .venv-checkov),
 interleaved and repeated, medians, peak RSS of each process; the cost of scanning relative to
 `json.load` of the same file; start-up (`--version` and a 1-resource plan).  Live: a moto server
@@ -49,6 +50,28 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "runs": len(runs), "codes": sorted({r["code"] for r in runs})}
 
 
+def _plan_entry(path: Path, size: int, reps: int, checkov_runs: int, label: str) -> dict[str, Any]:
+    """One plan file: ours, json.load and checkov interleaved; medians."""
+    ours, load, theirs = [], [], []
+    for i in range(max(reps, checkov_runs)):  # interleaved: ours, json.load, checkov
+        if i < reps:
+            ours.append(measure(VENDORGUARD + ["scan", "plan", str(path), "--format", "json", "-o", os.devnull, "-q"]))
+            load.append(measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"]))
+        if CHECKOV.exists() and i < checkov_runs:
+            theirs.append(measure([str(CHECKOV), "-f", str(path), "--framework", "terraform_plan", "-o", "json",
+                                   "--skip-download", "--quiet"], env=CHECKOV_ENV))
+    entry = {"resources": size, "bytes": path.stat().st_size, "vendorguard": median_of(ours),
+             "json_load": median_of(load)}
+    if theirs:
+        entry["checkov"] = median_of(theirs)
+        entry["speedup"] = entry["checkov"]["wall"] / entry["vendorguard"]["wall"]
+    entry["scan_over_json_load"] = entry["vendorguard"]["wall"] / entry["json_load"]["wall"]
+    print(f"  {label:>24}: vendorguard {entry['vendorguard']['wall']:.2f}s {entry['vendorguard']['rss_mb']:.0f} MB"
+          + (f" | checkov {entry['checkov']['wall']:.1f}s {entry['checkov']['rss_mb']:.0f} MB ({entry['speedup']:.0f}x)"
+             if theirs else "") + f" | json.load {entry['json_load']['wall']:.2f}s", flush=True)
+    return entry
+
+
 def plan_scans(sizes: list[int], reps: int, checkov_reps: dict[int, int]) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "bench"))
     from generate_plan import plan  # noqa: E402
@@ -58,24 +81,24 @@ def plan_scans(sizes: list[int], reps: int, checkov_reps: dict[int, int]) -> dic
         path = OUT / f"plan-{size}.json"
         if not path.exists():
             path.write_text(json.dumps(plan(size)))
-        ours, load, theirs = [], [], []
-        for i in range(max(reps, checkov_reps.get(size, 0))):  # interleaved: ours, json.load, checkov
-            if i < reps:
-                ours.append(measure(VENDORGUARD + ["scan", "plan", str(path), "--format", "json", "-o", os.devnull, "-q"]))
-                load.append(measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"]))
-            if CHECKOV.exists() and i < checkov_reps.get(size, 0):
-                theirs.append(measure([str(CHECKOV), "-f", str(path), "--framework", "terraform_plan", "-o", "json",
-                                       "--skip-download", "--quiet"], env=CHECKOV_ENV))
-        entry = {"resources": size, "bytes": path.stat().st_size, "vendorguard": median_of(ours),
-                 "json_load": median_of(load)}
-        if theirs:
-            entry["checkov"] = median_of(theirs)
-            entry["speedup"] = entry["checkov"]["wall"] / entry["vendorguard"]["wall"]
-        entry["scan_over_json_load"] = entry["vendorguard"]["wall"] / entry["json_load"]["wall"]
-        results[str(size)] = entry
-        print(f"  plan {size:>6}: vendorguard {entry['vendorguard']['wall']:.2f}s {entry['vendorguard']['rss_mb']:.0f} MB"
-              + (f" | checkov {entry['checkov']['wall']:.1f}s {entry['checkov']['rss_mb']:.0f} MB ({entry['speedup']:.0f}x)"
-                 if theirs else "") + f" | json.load {entry['json_load']['wall']:.2f}s", flush=True)
+        results[str(size)] = _plan_entry(path, size, reps, checkov_reps.get(size, 0), f"plan {size:>6}")
+    return results
+
+
+def shape_scans(size: int, reps: int, checkov_runs: int) -> dict[str, Any]:
+    """The shapes that once made folding quadratic (bench/generate_plan.py --shape), beside the
+    realistic plan of the same size: no configuration, repeated names, unresolved children."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate_plan import SHAPES  # noqa: E402
+
+    results: dict[str, Any] = {}
+    for shape, make in SHAPES.items():
+        if shape == "realistic":
+            continue  # measured by plan_scans
+        path = OUT / f"plan-{size}-{shape}.json"
+        if not path.exists():
+            path.write_text(json.dumps(make(size)))
+        results[shape] = _plan_entry(path, size, reps, checkov_runs, f"plan {size:>6} {shape}")
     return results
 
 
@@ -168,6 +191,8 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine}
     results["startup"] = startup(reps=5 if args.quick else 10)
     results["plans"] = plan_scans(sizes, reps=3 if args.quick else 5, checkov_reps={1000: 3, 10000: 1})
+    # The bad shapes at 10k (target < 2 s each); checkov beside them only in the full run.
+    results["plan_shapes"] = shape_scans(10000, reps=3 if args.quick else 5, checkov_runs=0 if args.quick else 1)
     if not args.no_live:
         from seed_live import REGIONS  # noqa: E402
 

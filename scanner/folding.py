@@ -9,6 +9,16 @@ A child whose parent cannot be determined (its link is unknown and nothing resol
 belong to any parent of the right type: each such parent then gets UNKNOWN in the attribute the
 child would fill, so a bucket is never reported unencrypted when an encryption configuration of
 unknown destination exists — nor encrypted.
+
+A child whose parent is not in the input (`resolve` returns None: its link names something managed
+elsewhere) is judged on its own: it stays a resource of its own type, at its own address, and gains
+the inline view its parent would have shown (an ``aws_security_group_rule`` gets ``ingress: [that
+rule]``).  The rules whose verdict such a child alone decides list its type beside the parent's
+(an ingress rule open to the world is an open port whatever group it joins); the others do not
+read it, and coverage lists it.
+
+Folding is linear in the number of resources whatever resolves: each child is looked at once, and
+each candidate parent is marked at most once per fold rule with a child of unknown destination.
 """
 from __future__ import annotations
 
@@ -68,6 +78,16 @@ def fold_table() -> dict[str, FoldRule]:
     return table
 
 
+@cache
+def parent_keys() -> dict[str, frozenset[str]]:
+    """Per parent type, the attributes any child's link may equal."""
+    keys: dict[str, set[str]] = {}
+    for rule in fold_table().values():
+        for parent_type in rule.parents:
+            keys.setdefault(parent_type, set()).update(rule.parent_keys)
+    return {t: frozenset(k) for t, k in keys.items()}
+
+
 #: What `resolve` returns when a child's parent cannot be determined.
 UNRESOLVED = object()
 
@@ -78,15 +98,17 @@ class ValueIndex:
     """Finds parents whose key attribute equals a child's known link value."""
 
     def __init__(self, resources_: Iterable[Resource]) -> None:
+        # At most two distinct parents per (type, value): one decides, two make it ambiguous, and
+        # more would only make every lookup of a repeated value longer.
         self._index: dict[tuple[str, str], list[Resource]] = {}
-        wanted = {(p, k) for rule in fold_table().values() for p in rule.parents for k in rule.parent_keys}
+        keys = parent_keys()
         for resource in resources_:
-            for parent_type, key in wanted:
-                if resource.type != parent_type:
-                    continue
+            for key in keys.get(resource.type, ()):
                 value = resource.attributes.get(key)
                 if isinstance(value, str) and value:
-                    self._index.setdefault((parent_type, value), []).append(resource)
+                    found = self._index.setdefault((resource.type, value), [])
+                    if len(found) < 2 and not any(r is resource for r in found):
+                        found.append(resource)
 
     def find(self, child: Resource, rule: FoldRule) -> Resource | None | object:
         """The one parent with an equal key; None when the link points outside the inventory;
@@ -96,14 +118,24 @@ class ValueIndex:
             return UNRESOLVED
         if not isinstance(value, str):
             return None
-        found = {id(r): r for t in rule.parents for r in self._index.get((t, value), [])}
-        if len(found) > 1:
-            return UNRESOLVED
-        return next(iter(found.values()), None)
+        found: Resource | None = None
+        for parent_type in rule.parents:
+            for resource in self._index.get((parent_type, value), ()):
+                if found is not None and found is not resource:
+                    return UNRESOLVED
+                found = resource
+        return found
 
 
-def _attach(parent: Resource, rule: FoldRule, child: Resource) -> None:
-    attrs = parent.attributes
+def _attach(parent: Resource, rule: FoldRule, child: Resource, owned: set[tuple[int, str]] | None = None) -> None:
+    _fill(parent.attributes, rule, child, owned, id(parent))
+
+
+def _fill(attrs: dict[str, Any], rule: FoldRule, child: Resource, owned: set[tuple[int, str]] | None = None,
+          owner: int = 0) -> None:
+    """Put a child into an attribute tree in its parent's inline shape.  `owned` holds the
+    (owner, attribute) lists this fold made, which later children extend in place (a copy per
+    child would make a parent with n children cost n²)."""
     payload = rule.payload(child)
     if rule.mode == "merge":
         if isinstance(payload, dict):
@@ -111,28 +143,55 @@ def _attach(parent: Resource, rule: FoldRule, child: Resource) -> None:
         return
     target = rule.target(child)
     if target is UNKNOWN:
-        return _mark_unknown(parent, rule)
+        return _mark_keys(attrs, rule)
     if rule.mode == "set":
         # The child is the whole block; it replaces whatever the parent showed (in provider v4+
         # that is usually UNKNOWN, because the attribute is computed).
         attrs[target] = payload if isinstance(payload, list) else [payload]
         return
     current = attrs.get(target)
+    if owned is not None and (owner, target) in owned and isinstance(current, list):
+        current.append(payload)
+        return
     attrs[target] = (current if isinstance(current, list) else []) + [payload]
+    if owned is not None:
+        owned.add((owner, target))
 
 
 def _mark_unknown(parent: Resource, rule: FoldRule) -> None:
     """A child of unknown destination may belong here: what it would set becomes UNKNOWN (the
     whole attribute, even for accumulating blocks: "maybe one more rule" is not a known count)."""
-    attrs = parent.attributes
-    for key in _merge_keys(rule) if rule.mode == "merge" else rule.into_choices:
+    _mark_keys(parent.attributes, rule)
+
+
+def _mark_keys(attrs: dict[str, Any], rule: FoldRule) -> None:
+    for key in _unknown_keys(rule.child):
         attrs[key] = UNKNOWN
+
+
+@cache
+def _unknown_keys(child_type: str) -> tuple[str, ...]:
+    """The parent attributes a child of this type may fill."""
+    rule = fold_table()[child_type]
+    return tuple(_merge_keys(rule) if rule.mode == "merge" else rule.into_choices)
 
 
 def _merge_keys(rule: FoldRule) -> list[str]:
     """The keys a merge rule sets: evaluate its value on an empty child."""
     sample = rule.value({}, NO_CONTEXT) if rule.value else {}
     return list(sample) if isinstance(sample, dict) else []
+
+
+def on_its_own(child: Resource, rule: FoldRule) -> Resource:
+    """A child whose parent is not in the input, as a resource of its own: its attributes plus
+    the inline view its parent would show (the other blocks it could fill are empty: an egress
+    rule opens no ingress)."""
+    view: dict[str, Any] = {}
+    if rule.mode == "append" and rule.target(child) is not UNKNOWN:
+        view.update((key, []) for key in rule.into_choices)
+    _fill(view, rule, child)
+    child.attributes.update(view)
+    return child
 
 
 def fold_inventory(inventory: Inventory) -> Inventory:
@@ -146,12 +205,16 @@ def fold_inventory(inventory: Inventory) -> Inventory:
 def fold(resources_: list[Resource], resolve: Resolver, links: dict[str, str] | None = None) -> list[Resource]:
     """Attach every foldable child to its parent; returns the resources rules run on.
 
-    Children are consumed (no rule reads them on their own); parents are changed in place.  Each
-    child tied to a parent is recorded in `links` (child address → parent address).
+    Children tied to a parent are consumed (no rule reads them on their own) and recorded in
+    `links` (child address → parent address); parents are changed in place.  A child whose parent
+    is not in the input stays, judged on its own (`on_its_own`).  A child whose parent cannot be
+    determined makes every parent it could belong to UNKNOWN in what it would fill: marked once
+    per (parent, fold rule), however many such children there are.
     """
     table = fold_table()
     keep: list[Resource] = []
-    unresolved: list[tuple[Resource, FoldRule]] = []
+    undetermined: dict[str, FoldRule] = {}  # fold rules with a child of unknown destination
+    owned: set[tuple[int, str]] = set()
     for resource in resources_:
         rule = table.get(resource.type)
         if rule is None:
@@ -159,13 +222,19 @@ def fold(resources_: list[Resource], resolve: Resolver, links: dict[str, str] | 
             continue
         parent = resolve(resource, rule)
         if parent is UNRESOLVED:
-            unresolved.append((resource, rule))
+            undetermined.setdefault(rule.child, rule)
         elif isinstance(parent, Resource):
-            _attach(parent, rule, resource)
+            _attach(parent, rule, resource, owned)
             if links is not None:
                 links[resource.address] = parent.address
-    for child, rule in unresolved:
+        else:
+            keep.append(on_its_own(resource, rule))
+    if undetermined:
+        by_parent_type: dict[str, list[FoldRule]] = {}
+        for rule in undetermined.values():
+            for parent_type in rule.parents:
+                by_parent_type.setdefault(parent_type, []).append(rule)
         for parent in keep:
-            if parent.type in rule.parents:
+            for rule in by_parent_type.get(parent.type, ()):
                 _mark_unknown(parent, rule)
     return keep

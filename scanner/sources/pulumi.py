@@ -450,6 +450,8 @@ class _Reader:
         self.meta: dict[int, _State] = {}
         self.resources_by_urn: dict[str, Resource] = {}
         self.not_assessed: Counter[str] = Counter()
+        self.unmodelled: list[tuple[str, str]] = []
+        self._expansions: dict[tuple[str, tuple[str, ...]], list[Resource]] = {}
 
     def _settings(self, state: _State) -> dict[str, Any]:
         return {**state.inputs, **state.outputs}
@@ -484,6 +486,7 @@ class _Reader:
             if converted is None:
                 if state.type.split(":", 1)[0] in AWS_PACKAGES:
                     self.not_assessed[state.type] += 1
+                    self.unmodelled.append((state.urn, state.type))
                 continue
             converted_states.append((state, converted))
         seen_accounts: dict[str | None, set[str]] = {}
@@ -532,9 +535,31 @@ class _Reader:
                 yield from self._expand(child.urn, seen)
 
     def _parents(self, urns: list[str], rule: FoldRule) -> list[Resource]:
-        seen: set[str] = set()
-        found = {id(r): r for u in urns for r in self._expand(u, seen) if r.type in rule.parents}
+        """The resources of a parent type the URNs stand for; at most two (two already make the
+        parent undetermined), so a child depending on a component of thousands of resources
+        costs no more than one depending on the parent itself."""
+        found: dict[int, Resource] = {}
+        for urn in urns:
+            for resource in self._expanded(urn, rule.parents):
+                found.setdefault(id(resource), resource)
+                if len(found) > 1:
+                    return list(found.values())
         return list(found.values())
+
+    def _expanded(self, urn: str, types: tuple[str, ...]) -> list[Resource]:
+        """Up to two distinct resources of `types` a dependency URN stands for, computed once per
+        (URN, types)."""
+        key = (urn, types)
+        cached = self._expansions.get(key)
+        if cached is None:
+            cached = []
+            for resource in self._expand(urn, set()):
+                if resource.type in types and not any(r is resource for r in cached):
+                    cached.append(resource)
+                    if len(cached) > 1:
+                        break
+            self._expansions[key] = cached
+        return cached
 
     def resolver(self, resources_: list[Resource]):
         values = ValueIndex(resources_)
@@ -577,6 +602,7 @@ def _inventory(name: str, states: list[_State], config: Mapping[str, Any], accou
         complete=False,
         scopes=scopes,
         notes=reader.notes(),
+        unmodelled=reader.unmodelled,
         metadata={**metadata, "stack": stack, "project": project},
         resolver=reader.resolver(resources_),
     )

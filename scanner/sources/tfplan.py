@@ -112,6 +112,9 @@ class _PlanReader:
         # (module instance address, type, name) → {index: Resource}
         self.instances: dict[tuple[str, str, str], dict[Any, Resource]] = {}
         self.meta: dict[int, tuple[str, str, str, Any]] = {}
+        self._calls: dict[str, set[str]] | None = None
+        self._calls_for = -1
+        self._instance_of: dict[str, str] = {}
 
     # -- provider configuration -------------------------------------------------------------
     def _expression_value(self, expression: Any) -> Any:
@@ -253,10 +256,30 @@ class _PlanReader:
         """The instance address of module `call_name` called from `scope` (``module.m[0]`` if
         counted); unchanged when there are several instances and nothing says which."""
         plain = f"{scope}.module.{call_name}" if scope else f"module.{call_name}"
-        wanted = _module_config_path(plain)
-        matches = {m for (m, _, _) in self.instances
-                   if (m == plain or m.startswith(plain + "[")) and _module_config_path(m) == wanted}
-        return matches.pop() if len(matches) == 1 else plain
+        calls = self._module_calls()
+        found = self._instance_of.get(plain)
+        if found is None:
+            wanted = _module_config_path(plain)
+            matches = {m for m in calls.get(plain, ())
+                       if (m == plain or m.startswith(plain + "[")) and _module_config_path(m) == wanted}
+            found = self._instance_of[plain] = matches.pop() if len(matches) == 1 else plain
+        return found
+
+    def _module_calls(self) -> dict[str, set[str]]:
+        """Module instance addresses by their address without the last step's index
+        (``module.a[0].module.b["x"]`` under ``module.a[0].module.b``), built once (and each
+        answer of `_module_instance` kept): a lookup per child must not walk every instance."""
+        if self._calls is None or self._calls_for != len(self.instances):
+            self._instance_of = {}
+            calls: dict[str, set[str]] = {}
+            for module_address in {m for (m, _, _) in self.instances}:
+                steps = list(_MODULE_STEP.finditer(module_address))
+                if not steps:
+                    continue
+                last = steps[-1]
+                calls.setdefault(module_address[:last.start()] + f"module.{last.group(1)}", set()).add(module_address)
+            self._calls, self._calls_for = calls, len(self.instances)
+        return self._calls
 
     def _instance(self, module_address: str, ref: str, own_index: Any, rule: FoldRule) -> Resource | None:
         match = _REF.match(ref)

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 from ..arns import own_arn_part
 from ..errors import InputError
-from ..folding import UNRESOLVED, FoldRule, ValueIndex
+from ..folding import UNRESOLVED, FoldRule, ValueIndex, parent_keys
 from ..model import Inventory, Resource
 from ..source import DocumentSource
 from .tfplan import _module_config_path, _PlanReader, managed_in, malformed
@@ -218,19 +218,39 @@ class _StateReader(_PlanReader):
         known).  Several parents holding the value: the one the child depends on, if exactly one.
         Dependencies never decide alone: a subnet's flow log depends on its VPC too."""
         values = ValueIndex(resources)
-        by_config: dict[str, list[Resource]] = {}
+        # (configuration address, type, key, value) → up to two distinct resources: a child's
+        # lookup costs its dependencies, not the instances behind each (count = 10000).
+        keys = parent_keys()
+        by_config: dict[tuple[str, str, str, Any], list[Resource]] = {}
         for resource in resources:
             module_address, rtype, rname, _ = self.meta[id(resource)]
-            by_config.setdefault(_config_address(module_address, f"{rtype}.{rname}"), []).append(resource)
+            config = _config_address(module_address, f"{rtype}.{rname}")
+            for key in keys.get(rtype, ()):
+                value = resource.attributes.get(key)
+                try:
+                    found = by_config.setdefault((config, rtype, key, value), [])
+                except TypeError:  # a list or object: no link is equal to it here
+                    continue
+                if len(found) < 2 and not any(r is resource for r in found):
+                    found.append(resource)
 
         def resolve(child: Resource, rule: FoldRule) -> Resource | None | object:
             found = values.find(child, rule)
             if found is not UNRESOLVED:
                 return found
             link = child.attributes.get(rule.link)
-            named = {id(p): p for dependency in self.depends.get(id(child), ())
-                     for p in by_config.get(dependency, ())
-                     if p.type in rule.parents and any(p.attributes.get(k) == link for k in rule.parent_keys)}
+            named: dict[int, Resource] = {}
+            for dependency in self.depends.get(id(child), ()):
+                for parent_type in rule.parents:
+                    for key in rule.parent_keys:
+                        try:
+                            candidates = by_config.get((dependency, parent_type, key, link), ())
+                        except TypeError:
+                            candidates = ()
+                        for parent in candidates:
+                            named.setdefault(id(parent), parent)
+                if len(named) > 1:
+                    return UNRESOLVED
             return next(iter(named.values())) if len(named) == 1 else UNRESOLVED
 
         return resolve

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ...errors import InputError
 from ...model import Gap, Inventory, Resource
+from ...types import fold_specs
 from . import collectors  # noqa: F401 - registers every collector
 from .collector import CallFailed, Collector, Ctx, Memo, error_reason
 from .session import AccountSession, AwsAccess, Guard, ReadOnlyViolation, Tuning
@@ -117,7 +118,10 @@ def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_t
             gaps[task.account.account].extend(
                 Gap(t, reason, task.account.account, task.scope_region) for t in task.collector.types)
 
-    uncovered = set(resource_types) - {t for c in chosen for t in c.types}
+    collected = {t for c in chosen for t in c.types}
+    # A split child (an ingress rule, a bucket's versioning) is read inline with its parent.
+    inline = {t for t, spec in fold_specs().items() if collected & set(spec["parents"])}
+    uncovered = set(resource_types) - collected - inline
     for account in accounts:
         gaps[account.account].extend(Gap(t, "no collector reads this resource type", account.account)
                                      for t in sorted(uncovered))

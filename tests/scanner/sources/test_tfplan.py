@@ -223,3 +223,88 @@ def test_a_trust_to_an_account_is_unknown_until_the_plans_own_account_is_known()
     assert failed.status is Status.FAIL
     [passed] = scan_plan_document(plan_of(role), ["VG-TPA-001"], account="444455556666")
     assert passed.status is Status.PASS
+
+
+# -- orphan children: a split resource whose parent is not in the plan is judged on its own ------------
+def _sg_rule(name: str, from_port: int, to_port: int, cidrs: list[str] | None, **extra) -> dict:
+    values = {"type": "ingress", "security_group_id": "sg-0badc0ffee0000001", "protocol": "tcp",
+              "from_port": from_port, "to_port": to_port, **extra}
+    if cidrs is not None:
+        values["cidr_blocks"] = cidrs
+    return {"type": "aws_security_group_rule", "name": name, "values": values,
+            "unknown": [] if cidrs is not None else ["cidr_blocks"]}
+
+
+def test_ingress_rules_on_a_group_not_in_the_plan_fail_on_their_own() -> None:
+    plan = plan_of(_sg_rule("everything", 0, 65535, ["0.0.0.0/0"]), _sg_rule("ssh", 22, 22, ["0.0.0.0/0"]))
+    results = scan_plan_document(plan, ["VG-EC2-004", "VG-EC2-005", "VG-EC2-006"])
+    assert verdict(results, "VG-EC2-004", "aws_security_group_rule.everything") is Status.FAIL
+    assert verdict(results, "VG-EC2-005", "aws_security_group_rule.everything") is Status.FAIL
+    assert verdict(results, "VG-EC2-006", "aws_security_group_rule.everything") is Status.FAIL
+    assert verdict(results, "VG-EC2-004", "aws_security_group_rule.ssh") is Status.FAIL
+    assert verdict(results, "VG-EC2-005", "aws_security_group_rule.ssh") is Status.PASS
+    assert verdict(results, "VG-EC2-006", "aws_security_group_rule.ssh") is Status.PASS
+    ssh = next(r for r in results if r.rule_id == "VG-EC2-004" and r.address.endswith(".ssh"))
+    assert ssh.resource_type == "aws_security_group_rule" and "0.0.0.0/0" in ssh.reason
+
+
+def test_an_orphan_ingress_rule_opening_only_https_passes_the_admin_and_database_rules() -> None:
+    plan = plan_of(_sg_rule("https", 443, 443, ["0.0.0.0/0"]),
+                   {"type": "aws_vpc_security_group_ingress_rule", "name": "https6", "values": {
+                       "security_group_id": "sg-0badc0ffee0000001", "ip_protocol": "tcp", "from_port": 443,
+                       "to_port": 443, "cidr_ipv6": "::/0"}})
+    results = scan_plan_document(plan, ["VG-EC2-004", "VG-EC2-005", "VG-EC2-006"])
+    for address in ("aws_security_group_rule.https", "aws_vpc_security_group_ingress_rule.https6"):
+        for rule_id in ("VG-EC2-004", "VG-EC2-005", "VG-EC2-006"):
+            assert verdict(results, rule_id, address) is Status.PASS, (rule_id, address)
+
+
+def test_an_orphan_ingress_rule_whose_cidr_is_unknown_is_unknown() -> None:
+    results = scan_plan_document(plan_of(_sg_rule("ssh", 22, 22, None)), ["VG-EC2-004"])
+    assert verdict(results, "VG-EC2-004", "aws_security_group_rule.ssh") is Status.UNKNOWN
+
+
+def test_an_orphan_egress_rule_opens_no_ingress_and_an_orphan_vpc_rule_to_the_world_fails() -> None:
+    plan = plan_of(_sg_rule("out", 0, 65535, ["0.0.0.0/0"], type="egress"),
+                   {"type": "aws_vpc_security_group_ingress_rule", "name": "rdp", "values": {
+                       "security_group_id": "sg-0badc0ffee0000001", "ip_protocol": "tcp", "from_port": 3389,
+                       "to_port": 3389, "cidr_ipv4": "0.0.0.0/0"}})
+    results = scan_plan_document(plan, ["VG-EC2-004"])
+    assert verdict(results, "VG-EC2-004", "aws_security_group_rule.out") is Status.PASS
+    assert verdict(results, "VG-EC2-004", "aws_vpc_security_group_ingress_rule.rdp") is Status.FAIL
+
+
+def test_a_child_whose_parent_is_in_the_plan_is_judged_only_through_it() -> None:
+    plan = plan_of({"type": "aws_security_group", "name": "app", "values": {"name": "app"},
+                    "unknown": ["id", "ingress", "egress"]},
+                   {**_sg_rule("ssh", 22, 22, ["0.0.0.0/0"]),
+                    "values": {**_sg_rule("ssh", 22, 22, ["0.0.0.0/0"])["values"],
+                               "security_group_id": "${aws_security_group.app.id}"}})
+    results = scan_plan_document(plan, ["VG-EC2-004"])
+    assert [(r.address, r.status) for r in results] == [("aws_security_group.app", Status.FAIL)]
+
+
+def test_an_orphan_bucket_policy_is_judged_on_its_own_and_other_orphans_are_kept_unjudged() -> None:
+    allow = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::elsewhere/*"}]})
+    plan = plan_of({"type": "aws_s3_bucket_policy", "name": "p", "values": {"bucket": "elsewhere", "policy": allow}},
+                   {"type": "aws_s3_bucket_versioning", "name": "v", "values": {
+                       "bucket": "elsewhere", "versioning_configuration": [{"status": "Enabled"}]}})
+    inv = inventory(plan)
+    assert set(by_address(inv)) == {"aws_s3_bucket_policy.p", "aws_s3_bucket_versioning.v"}
+    assert inv.folded == {}
+    results = scan_plan_document(plan, ["VG-S3-003", "VG-S3-004"])
+    assert [(r.rule_id, r.address, r.status) for r in results] == [
+        ("VG-S3-003", "aws_s3_bucket_policy.p", Status.FAIL)]
+
+
+def test_orphan_security_group_rules_fail_the_scan_through_the_cli(tmp_path) -> None:
+    from conftest import vendorguard, write
+
+    plan = write(tmp_path / "plan.json", plan_of(_sg_rule("everything", 0, 65535, ["0.0.0.0/0"]),
+                                                 _sg_rule("ssh", 22, 22, ["0.0.0.0/0"])))
+    done = vendorguard("scan", "plan", str(plan), "--format", "json", "-q")
+    assert done.returncode == 1, done.stderr
+    failed = {(r["rule_id"], r["address"]) for r in json.loads(done.stdout)["results"] if r["status"] == "FAIL"}
+    assert {("VG-EC2-004", "aws_security_group_rule.ssh"), ("VG-EC2-006", "aws_security_group_rule.everything")} <= failed
