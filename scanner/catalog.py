@@ -91,6 +91,9 @@ class Selection:
     packs: list[Pack]
     rules: list[Rule]
     controls: dict[str, list[str]]
+    #: Every rule known to the scan (shipped and users'), which tells "no rule for this type" from
+    #: "not selected" in the coverage list; None for a selection built by hand (the shipped catalog).
+    catalog: Catalog | None = field(default=None, repr=False, compare=False)
 
 
 @cache
@@ -324,4 +327,4 @@ def select(pack_args: Iterable[str]) -> tuple[Catalog, Selection]:
             for rule_id in control.rules:
                 controls.setdefault(rule_id, []).append(f"{pack.id}:{control.id}")
     wanted = list(dict.fromkeys([r for p in packs for r in p.rule_ids()] + extra_rules))
-    return catalog, Selection(packs, [catalog.rules[r] for r in wanted], controls)
+    return catalog, Selection(packs, [catalog.rules[r] for r in wanted], controls, catalog)

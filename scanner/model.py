@@ -179,6 +179,12 @@ class Inventory:
     evaluate: bool = True
     #: Split child address → the parent it was folded into (checkov's merge, coverage).
     folded: dict[str, str] = field(default_factory=dict)
+    #: (address, the source's own type) of managed resources read but not in the provider's
+    #: vocabulary (a Pulumi type with no mapping): no rule can read them, and `coverage` lists them.
+    unmodelled: list[tuple[str, str]] = field(default_factory=list)
+    #: Split children the fold stage consumed (those tied to a parent are in `folded`): `coverage`
+    #: counts each as evaluated through its parent, or lists it.
+    consumed: list[Resource] = field(default_factory=list)
     #: How this source ties a split child to its parent (`folding.Resolver`): used once by the
     #: pipeline's fold stage, then dropped.
     resolver: Callable[..., Any] | None = field(default=None, repr=False, compare=False)

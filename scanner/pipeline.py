@@ -13,10 +13,10 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from . import __version__
 from .catalog import Selection, select
+from .coverage import fold, not_evaluated
 from .decisions import Decisions
 from .engine import Engine
 from .errors import InputError
-from .folding import fold_inventory
 from .model import Inventory, Result
 from .results import ScanReport
 from .source import Reading, Source
@@ -51,7 +51,7 @@ def scan(source: Source, inputs: Sequence[str], packs: Iterable[str], decisions:
 
 def judge(reading: Reading, selection: Selection, started: str, decisions: Decisions | None = None) -> ScanReport:
     """Fold, evaluate, merge a source's second opinion, apply waivers and baseline: the report."""
-    inventories = [fold_inventory(inventory) for inventory in reading.inventories]
+    inventories = [fold(inventory) for inventory in reading.inventories]
     engine = Engine(selection)
     results = list(reading.results)
     for inventory in inventories:
@@ -60,7 +60,7 @@ def judge(reading: Reading, selection: Selection, started: str, decisions: Decis
     if reading.merge is not None:
         results = reading.merge(results, inventories)
     report = ScanReport(results, inventories, selection.packs, selection.rules, started, now(), __version__,
-                        dict(reading.extra))
+                        dict(reading.extra), not_evaluated(inventories, results, selection, selection.catalog))
     (decisions or Decisions()).apply(report)
     return report
 

@@ -26,9 +26,11 @@ class ScanReport:
     finished: str
     tool_version: str
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Resources no selected rule evaluated: address, resource_type, reason (`coverage`).
+    not_evaluated: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        return summarize(self.results)
+        return {**summarize(self.results), "not_evaluated": len(self.not_evaluated)}
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,7 @@ class ScanReport:
                  "rationale": r.rationale, "remediation": r.remediation, "references": r.references}
                 for r in self.rules
             ],
+            "not_evaluated": [dict(entry) for entry in self.not_evaluated],
             "results": [r.to_dict() for r in self.results],
         }
 

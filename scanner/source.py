@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Self, Sequence, cast
 
 from .errors import InputError
-from .folding import fold_inventory
+from .coverage import fold
 from .inputs import parse_json, read_input
 from .model import Inventory, Result
 
@@ -106,7 +106,7 @@ class DocumentSource(Source):
         of it — for callers that hold the document already (the CrossGuard pack, tests)."""
         if not self.recognises(document):
             raise InputError(name, self.mismatch(document))
-        return fold_inventory(self.inventory(name, document, account))
+        return fold(self.inventory(name, document, account))
 
     def mismatch(self, document: Any) -> str:
         """Why a document is refused: another source's kind (and the command for it), or not ours."""

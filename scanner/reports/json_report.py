@@ -14,7 +14,12 @@ _RESULT_LINE = json.JSONEncoder(separators=(", ", ": "))  # built once, not per 
 
 
 def render(document: dict[str, Any]) -> str:
-    head = {k: v for k, v in document.items() if k != "results"}
-    lines = list(map(_RESULT_LINE.encode, document["results"]))
+    head = {k: v for k, v in document.items() if k not in ("results", "not_evaluated")}
     body = json.dumps(head, indent=1)[:-2]  # reopen the object before its "}"
-    return json_safe(body + ',\n "results": [\n  ' + ",\n  ".join(lines) + "\n ]\n}\n")
+    if "not_evaluated" in document:  # one entry per line, like the results (a plan may have thousands)
+        body += ',\n "not_evaluated": ' + _array(document["not_evaluated"])
+    return json_safe(body + ',\n "results": ' + _array(document["results"]) + "\n}\n")
+
+
+def _array(items: list[Any]) -> str:
+    return "[\n  " + ",\n  ".join(map(_RESULT_LINE.encode, items)) + "\n ]" if items else "[]"

@@ -67,6 +67,9 @@ def _render(document: dict[str, Any], top: int, max_rows: int, fail_on: str) -> 
     gaps = _gaps(document)
     if gaps:
         out += _details(f"{len(gaps)} parts of the inventory could not be read", gaps[:max_rows] + _more(gaps, max_rows))
+    missing = document.get("not_evaluated") or []
+    if missing:
+        out += _details(f"{len(missing)} resources not evaluated by any selected rule", _not_evaluated(missing, max_rows))
     out += [_footer(document), "", MARKER]
     return "\n".join(out) + "\n"
 
@@ -81,6 +84,8 @@ def _verdict(document: dict[str, Any], fails: list[dict[str, Any]], unknown: lis
                 and (not with_baseline or r.get("baseline") == "new")]
     by_severity = [f"{n} {s}" for s in SEVERITIES if (n := sum(r["severity"] == s for r in fails))]
     rest = f"{counts.get(Status.PASS.value, 0)} passed · {len(unknown)} unknown · {len(waived)} waived"
+    if document.get("not_evaluated"):
+        rest += f" · {len(document['not_evaluated'])} not evaluated"
     if fails:
         new = sum(r.get("baseline") == "new" for r in fails)
         news = f", {new} new" if with_baseline else ""
@@ -214,6 +219,13 @@ def _gaps(document: dict[str, Any]) -> list[str]:
             lines.append(f"- {md_code(gap.get('resource_type') or '')}"
                          + (f" in {md_code(where)}" if where else "") + f": {md_text(gap.get('reason') or '', _REASON)}")
     return lines
+
+
+def _not_evaluated(missing: list[dict[str, Any]], max_rows: int) -> list[str]:
+    rows = ["| Resource | Type | Why |", "| --- | --- | --- |"]
+    rows += ["| " + " | ".join([md_code(str(m.get("address", "")), _ADDRESS), md_code(str(m.get("resource_type", ""))),
+                                md_text(str(m.get("reason", "")), _REASON)]) + " |" for m in missing[:max_rows]]
+    return rows + _more(missing, max_rows)
 
 
 def _more(items: list[Any], max_rows: int) -> list[str]:

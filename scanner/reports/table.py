@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from typing import Any
 
 from rich.console import Console
@@ -51,4 +52,13 @@ def render(document: dict[str, Any], color: bool = False, width: int = 140) -> s
         line.append(f"(failed: {failed})")
     resources = sum(i["resources"] for i in document["scan"]["inputs"])
     console.print(Text(f"{summary['total']} results over {resources} resources: ") + line)
+    missing = document.get("not_evaluated")
+    if missing:
+        reasons = Counter(str(m.get("reason", "")) for m in missing)
+        shown = "; ".join(f"{n} {truncate(terminal(why), 200)}" for why, n in reasons.most_common(3))
+        more = f"; {len(reasons) - 3} other reasons" if len(reasons) > 3 else ""
+        console.print(Text(f"not evaluated: {len(missing)} resources no selected rule evaluated "
+                           f"({shown}{more}) — listed in the JSON report", style="yellow"))
+    elif missing is not None:
+        console.print(Text("not evaluated: 0 resources (every resource was evaluated by a selected rule)"))
     return out.getvalue()

@@ -105,6 +105,8 @@ def hostile_resources(payload: str) -> list[dict[str, Any]]:
         {"type": "aws_s3_bucket_policy", "name": "b", "values": {"bucket": "${aws_s3_bucket.b.id}", "policy": bucket_policy}},
         {"type": "aws_db_instance", "name": "d", "values": {
             "storage_encrypted": False, "engine": payload, "tags": {"Owner": payload}}},
+        # a type no rule reads: its address in the not_evaluated list of every format
+        {"type": "aws_route53_record", "name": f"r{payload}", "values": {"name": payload, "type": "A"}},
     ]
 
 
@@ -135,6 +137,8 @@ def hostile_stack(payload: str) -> dict[str, Any]:
         {"urn": f"urn:pulumi:prod::billing::aws:ebs/volume:Volume::{payload}", "custom": True, "id": "vol-1",
          "type": "aws:ebs/volume:Volume", "parent": stack, "inputs": {},
          "outputs": {"encrypted": False, "availabilityZone": "us-east-1a", "tags": {"Name": payload}}},
+        {"urn": f"urn:pulumi:prod::billing::aws:route53/record:Record::{payload}", "custom": True, "id": "r-1",
+         "type": "aws:route53/record:Record", "parent": stack, "inputs": {}, "outputs": {"name": payload}},
     ]}}
 
 
@@ -271,7 +275,7 @@ def active_markdown(text: str, payload: str) -> list[str]:
     for line in text.splitlines():
         if line.startswith("| "):  # a row: as many cells as its table's header
             cells = len(re.findall(r"(?<!\\)\|", line)) - 1
-            if line.startswith(("| Domain", "| Severity", "| Rule")):
+            if line.startswith(("| Domain", "| Severity", "| Rule", "| Resource")):
                 widths.append(cells)
             elif widths and cells != widths[-1] and not set(line) <= set("|-: "):
                 problems.append(f"a table row of {cells} cells under a header of {widths[-1]}")
@@ -351,6 +355,7 @@ def test_untrusted_text_is_inert_in_every_format(source: str, label: str, tmp_pa
     document = document_for(source, payload, tmp_path)
     text = json.dumps(document, ensure_ascii=False)
     assert payload in text or json.dumps(payload, ensure_ascii=False)[1:-1] in text  # it got in
+    assert any(payload in m["address"] for m in document["not_evaluated"])  # listed as not evaluated
     active = []
     for fmt in FORMATS:
         rendered = render(document, fmt, **({"color": True} if fmt == "table" else {}))

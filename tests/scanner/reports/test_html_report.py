@@ -283,11 +283,11 @@ def test_registered_as_a_format() -> None:
 
 def test_sections_and_scan_metadata(document: dict[str, Any], page: str) -> None:
     tree = Tree(page)
-    for ident in ("examined", "glance", "scan", "controls", "unreadable", "decisions", "findings", "rules",
-                  "domain-chart", "filters", "filter-count"):
+    for ident in ("examined", "glance", "scan", "controls", "unreadable", "not-evaluated", "decisions", "findings",
+                  "rules", "domain-chart", "filters", "filter-count"):
         tree.root.by_id(ident)
     assert [h.text() for h in tree.root.find_all("h1")] == ["Vendor environment evidence report"]
-    assert len(tree.root.find_all("h2")) == 7
+    assert len(tree.root.find_all("h2")) == 8
     examined = tree.root.by_id("examined").text()
     assert IDENTITY in examined and ACCOUNT in examined and "111122223333" in examined
     assert "us-east-1" in examined and "payload-plan.json" in examined

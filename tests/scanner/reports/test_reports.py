@@ -28,7 +28,7 @@ from vendorguard.scanner.reports import asff, junit, markdown, sarif
 from vendorguard.scanner.reports.escape import md_code, md_fence, md_text, sarif_text, visible, xml_text
 from vendorguard.scanner.pipeline import evaluate, now
 from vendorguard.scanner.securityhub import export_securityhub, import_findings
-from vendorguard.scanner.inputs import parse_json
+from vendorguard.scanner.inputs import parse_json, results_schema
 from vendorguard.scanner.sources.tfplan import read_plan
 
 #: The OASIS SARIF 2.1.0 schema (errata01 "os" revision, byte-identical to
@@ -574,6 +574,21 @@ def test_markdown_stays_under_githubs_comment_limit(demo_doc: dict[str, Any]) ->
     text = markdown.render(document)
     assert len(text) <= markdown.MAX_CHARS
     assert "more, in the full report" in text
+
+
+def test_the_not_evaluated_list_is_in_the_schema_and_cut_in_markdown(demo_doc: dict[str, Any],
+                                                                      hostile_doc: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    for document in (demo_doc, hostile_doc):
+        jsonschema.Draft202012Validator(results_schema()).validate(document)
+        assert document["summary"]["not_evaluated"] == len(document["not_evaluated"])
+    document = copy.deepcopy(demo_doc)
+    document["not_evaluated"] = [{"address": f"aws_route53_record.r[{i}]", "resource_type": "aws_route53_record",
+                                  "reason": "no rule for this type"} for i in range(20_000)]
+    document["summary"]["not_evaluated"] = 20_000
+    text = markdown.render(document)
+    assert len(text) <= markdown.MAX_CHARS and "20000 resources not evaluated by any selected rule" in text
+    assert "not evaluated: 20000 resources" in render(document, "table")
 
 
 # -- ASFF -----------------------------------------------------------------------------------------
