@@ -74,7 +74,7 @@ def scan_aws(target: Any, packs: list[str] | tuple[str, ...] = (), **options: An
     return scan_source("aws", [], packs, options.pop("decisions", None), target=target, **options)
 
 
-def scan_live(aws: Any, regions: str | list[str] = "us-east-1", packs: list[str] | tuple[str, ...] = (),
+def scan_moto(aws: Any, regions: str | list[str] = "us-east-1", packs: list[str] | tuple[str, ...] = (),
               **target_or_options: Any) -> ScanReport:
     """A live scan of the moto server behind the `aws` fixture.  `regions` as `--regions` takes them
     ("us-east-1,eu-west-1") or a list; keywords that are `Target` fields (`role_arn`, `external_id`,

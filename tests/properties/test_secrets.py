@@ -36,7 +36,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import lambda_zip, plan_of, policy, scan_live, show_figures, trust, vendorguard
+from conftest import lambda_zip, plan_of, policy, scan_moto, show_figures, trust, vendorguard
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.model import Status
 from vendorguard.scanner.reports import FORMATS, render
@@ -499,7 +499,7 @@ def test_no_live_secret_or_credential_appears_in_any_output_or_log(
         return account
 
     monkeypatch.setattr(AwsAccess, "assume", recording_assume)
-    report = scan_live(aws, packs=packs_with(nosy_pack),
+    report = scan_moto(aws, packs=packs_with(nosy_pack),
                        role_arn="arn:aws:iam::123456789012:role/auditor", external_id=external_id)
     kinds = [k for k in PLANTED if k.startswith("live:")]
     assert "live: AssumeRole SessionToken" in kinds, "the scan assumed the role"

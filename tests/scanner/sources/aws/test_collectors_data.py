@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from conftest import policy, results_for, run_engine, scan_live
+from conftest import policy, results_for, run_engine, scan_moto
 from vendorguard.scanner.model import UNKNOWN, Inventory, Status
 from vendorguard.scanner.sources.aws import LiveAws
 from vendorguard.scanner.sources.aws.collector import Ctx
@@ -87,7 +87,7 @@ def test_rds_instances_clusters_snapshots_and_parameter_groups(aws: Any) -> None
                                              ValuesToAdd=["all"])
     rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="aurora-private", DBClusterIdentifier="aurora")
 
-    report = scan_live(aws)
+    report = scan_moto(aws)
     claims, legacy, replica = arn("rds", "db:claims"), arn("rds", "db:legacy"), arn("rds", "db:legacy-replica")
     member = arn("rds", "db:aurora-1")
     aurora, scratch = arn("rds", "cluster:aurora"), arn("rds", "cluster:scratch")
@@ -148,7 +148,7 @@ def test_kms_customer_keys_rotation_and_policy(aws: Any) -> None:
     doomed = kms.create_key()["KeyMetadata"]
     kms.schedule_key_deletion(KeyId=doomed["KeyId"], PendingWindowInDays=7)
 
-    report = scan_live(aws)
+    report = scan_moto(aws)
     rotation = results_for(report, "VG-KMS-001")
     assert rotation[rotating["Arn"]] is Status.PASS
     assert rotation[still["Arn"]] is Status.FAIL
@@ -264,7 +264,7 @@ def test_dynamodb_encryption_and_point_in_time_recovery(aws: Any) -> None:
     _table(ddb, "sessions", SSESpecification={"Enabled": True, "SSEType": "KMS"})  # AWS managed key
     _table(ddb, "cache")  # AWS owned key
 
-    report = scan_live(aws)
+    report = scan_moto(aws)
     claims, sessions, cache = (arn("dynamodb", f"table/{n}") for n in ("claims", "sessions", "cache"))
     assert results_for(report, "VG-DDB-001") == {claims: Status.PASS, sessions: Status.FAIL, cache: Status.FAIL}
     assert results_for(report, "VG-DDB-002") == {claims: Status.PASS, sessions: Status.FAIL, cache: Status.FAIL}
@@ -300,7 +300,7 @@ def test_efs_encryption(aws: Any) -> None:
     efs = aws("efs")
     sealed = efs.create_file_system(CreationToken="scans", Encrypted=True)["FileSystemId"]
     plain = efs.create_file_system(CreationToken="exports")["FileSystemId"]
-    found = results_for(scan_live(aws), "VG-EFS-001")
+    found = results_for(scan_moto(aws), "VG-EFS-001")
     assert found == {arn("elasticfilesystem", f"file-system/{sealed}"): Status.PASS,
                      arn("elasticfilesystem", f"file-system/{plain}"): Status.FAIL}
 
@@ -312,7 +312,7 @@ def test_elasticache_replication_groups(aws: Any) -> None:
                                    TransitEncryptionEnabled=True, SnapshotRetentionLimit=7)
     cache.create_replication_group(ReplicationGroupId="scratch", ReplicationGroupDescription="scratch",
                                    Engine="redis", CacheNodeType="cache.t3.micro")
-    report = scan_live(aws)
+    report = scan_moto(aws)
     good, bad = arn("elasticache", "replicationgroup:sessions"), arn("elasticache", "replicationgroup:scratch")
     for rule in ("VG-EC-001", "VG-EC-002", "VG-EC-003"):
         assert results_for(report, rule) == {good: Status.PASS, bad: Status.FAIL}, rule
@@ -335,7 +335,7 @@ def test_opensearch_domains(aws: Any) -> None:
                          AccessPolicies=policy(allow_all("*")))
     search.create_domain(DomainName="elastic", EngineVersion="Elasticsearch_7.10")
 
-    report = scan_live(aws)
+    report = scan_moto(aws)
     claims, legacy, private, elastic = (arn("es", f"domain/{n}") for n in ("claims", "legacy", "private", "elastic"))
     for rule in ("VG-OS-001", "VG-OS-002", "VG-OS-003"):
         assert results_for(report, rule) == {claims: Status.PASS, legacy: Status.FAIL, private: Status.FAIL,
@@ -399,7 +399,7 @@ def test_backup_plans_and_vaults(aws: Any) -> None:
 
     # moto 5.2 does not implement ListBackupSelections (it answers 500): no retries, so the
     # selection is UNKNOWN at once.
-    report = scan_live(aws, tuning=Tuning(max_attempts=1))
+    report = scan_moto(aws, tuning=Tuning(max_attempts=1))
     assert results_for(report, "VG-BAK-002") == {long_kept: Status.PASS, short_kept: Status.FAIL,
                                                  forever: Status.PASS}
     assert results_for(report, "VG-BAK-003") == {arn("backup", "backup-vault:phi"): Status.PASS,

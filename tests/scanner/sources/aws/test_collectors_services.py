@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from conftest import lambda_zip, policy, results_for, run_engine, scan_live, trust
+from conftest import lambda_zip, policy, results_for, run_engine, scan_moto, trust
 from vendorguard.scanner.model import UNKNOWN, Inventory, Status
 from vendorguard.scanner.sources.aws import LiveAws
 from vendorguard.scanner.sources.aws.collector import Ctx
@@ -71,7 +71,7 @@ def test_load_balancers_and_listeners(aws: Any) -> None:
     old_tls = elb.create_listener(LoadBalancerArn=bad["LoadBalancerArn"], Protocol="HTTPS", Port=443,
                                   SslPolicy="ELBSecurityPolicy-2016-08",
                                   Certificates=[{"CertificateArn": cert}], DefaultActions=forward)
-    report = scan_live(aws)
+    report = scan_moto(aws)
     g, b = good["LoadBalancerArn"], bad["LoadBalancerArn"]
     for rule in ("VG-ELB-003", "VG-ELB-004", "VG-ELB-005"):
         assert results_for(report, rule) == {g: Status.PASS, b: Status.FAIL}, rule
@@ -118,7 +118,7 @@ def test_cloudfront_distributions(aws: Any) -> None:
         "ACMCertificateArn": cert, "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1_2016",
         "CloudFrontDefaultCertificate": False},
         ordered=[{"path": "/static/*", "policy": "allow-all"}])
-    report = scan_live(aws)
+    report = scan_moto(aws)
     assert results_for(report, "VG-CF-001") == {good: Status.PASS, bad: Status.FAIL, mixed: Status.FAIL}
     assert results_for(report, "VG-CF-002") == {good: Status.PASS, bad: Status.FAIL, mixed: Status.FAIL}
     attrs = resources_of(report, "aws_cloudfront_distribution")[mixed].attributes
@@ -147,7 +147,7 @@ def test_lambda_functions_and_permissions(aws: Any) -> None:
     lam.add_permission(FunctionName="legacy", StatementId="anyone", Action="lambda:InvokeFunction", Principal="*")
     lam.add_permission(FunctionName="legacy", StatementId="org", Action="lambda:InvokeFunction", Principal="*",
                        PrincipalOrgID="o-abc123defg")
-    report = scan_live(aws)
+    report = scan_moto(aws)
     assert results_for(report, "VG-LMB-001") == {current: Status.PASS, stale: Status.FAIL}
     assert results_for(report, "VG-TPA-004") == {f"{current}/permission/s3": Status.PASS,
                                                  f"{stale}/permission/anyone": Status.FAIL,
@@ -162,7 +162,7 @@ def test_lambda_functions_and_permissions(aws: Any) -> None:
 def test_a_function_without_a_policy_has_no_permissions(aws: Any) -> None:
     aws("lambda").create_function(FunctionName="quiet", Runtime="python3.12", Role=_role(aws),
                                   Handler="index.handler", Code={"ZipFile": lambda_zip()})
-    report = scan_live(aws)
+    report = scan_moto(aws)
     assert results_for(report, "VG-TPA-004") == {}
     assert not [r for r in report.results if r.rule_id == "VG-TPA-004" and r.status is Status.UNKNOWN]
 
@@ -180,7 +180,7 @@ def test_cloudtrail_trails(aws: Any) -> None:
                            CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/trail")["TrailARN"]
     ct.start_logging(Name="org-audit")
     local = aws("cloudtrail", W1).create_trail(Name="eu-only", S3BucketName="trail-logs")["TrailARN"]
-    report = scan_live(aws, regions=f"{E1},{W1}")
+    report = scan_moto(aws, regions=f"{E1},{W1}")
     assert results_for(report, "VG-CT-001") == {scoped("aws_cloudtrail", None): Status.PASS}
     # The multi-region trail is listed once, in its home region.
     for rule in ("VG-CT-002", "VG-CT-003", "VG-CT-004"):
@@ -189,12 +189,12 @@ def test_cloudtrail_trails(aws: Any) -> None:
     assert resources_of(report, "aws_cloudtrail")[main].attributes["enable_logging"] is True
 
     ct.stop_logging(Name="org-audit")
-    stopped = scan_live(aws, regions=f"{E1},{W1}")
+    stopped = scan_moto(aws, regions=f"{E1},{W1}")
     assert results_for(stopped, "VG-CT-001") == {scoped("aws_cloudtrail", None): Status.FAIL}
 
 
 def test_no_trail_fails_the_account(aws: Any) -> None:
-    assert results_for(scan_live(aws), "VG-CT-001") == {scoped("aws_cloudtrail", None): Status.FAIL}
+    assert results_for(scan_moto(aws), "VG-CT-001") == {scoped("aws_cloudtrail", None): Status.FAIL}
 
 
 # -- AWS Config -----------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def test_config_recorders_per_region(aws: Any) -> None:
     _recorder(aws, E1, start=True)
     _recorder(aws, W1, start=False)
     _recorder(aws, "eu-central-1", start=True, all_supported=False)
-    report = scan_live(aws, regions=f"{E1},{W1},eu-central-1,us-west-2")
+    report = scan_moto(aws, regions=f"{E1},{W1},eu-central-1,us-west-2")
     assert results_for(report, "VG-CFG-001") == {
         scoped("aws_config_configuration_recorder", E1): Status.PASS,
         scoped("aws_config_configuration_recorder", W1): Status.FAIL,  # stopped
@@ -239,7 +239,7 @@ def test_posture_services_per_region(aws: Any) -> None:
     aws("macie2", "eu-central-1").enable_macie(status="PAUSED")
     aws("inspector2", E1).enable(accountIds=[ACCOUNT], resourceTypes=["EC2", "ECR", "LAMBDA"])
     aws("inspector2", W1).enable(accountIds=[ACCOUNT], resourceTypes=["LAMBDA"])
-    report = scan_live(aws, regions=f"{E1},{W1},eu-central-1")
+    report = scan_moto(aws, regions=f"{E1},{W1},eu-central-1")
     assert results_for(report, "VG-SH-001") == {scoped("aws_securityhub_account", E1): Status.PASS,
                                                 scoped("aws_securityhub_account", W1): Status.FAIL,
                                                 scoped("aws_securityhub_account", "eu-central-1"): Status.FAIL}
@@ -275,7 +275,7 @@ def test_log_groups_and_alarms(aws: Any) -> None:
     cw.put_metric_alarm(AlarmName="paged", AlarmActions=[topic], **alarm)
     cw.put_metric_alarm(AlarmName="silent", **alarm)
     cw.put_metric_alarm(AlarmName="muted", AlarmActions=[topic], ActionsEnabled=False, **alarm)
-    report = scan_live(aws)
+    report = scan_moto(aws)
     group = f"arn:aws:logs:{E1}:{ACCOUNT}:log-group:"
     assert results_for(report, "VG-LOG-001") == {f"{group}/app/claims": Status.PASS, f"{group}/app/debug": Status.FAIL,
                                                  f"{group}/app/forever": Status.FAIL}
@@ -306,7 +306,7 @@ def test_topics_and_queues(aws: Any) -> None:
     loose = sns.create_topic(Name="loose")["TopicArn"]
     sns.set_topic_attributes(TopicArn=loose, AttributeName="Policy", AttributeValue=policy(OPEN))
     aws("sns", W1).create_topic(Name="eu-alerts")
-    report = scan_live(aws, regions=f"{E1},{W1}")
+    report = scan_moto(aws, regions=f"{E1},{W1}")
     queue = f"arn:aws:sqs:{E1}:{ACCOUNT}:"
     eu_topic = f"arn:aws:sns:{W1}:{ACCOUNT}:eu-alerts"
     assert results_for(report, "VG-SQS-001") == {f"{queue}claims-inbox": Status.PASS, f"{queue}scratch": Status.FAIL,
@@ -341,7 +341,7 @@ def test_event_rules_route_findings_per_region(aws: Any) -> None:
     _rule(east, "securityhub", "aws.securityhub", topic, state="DISABLED")
     east.put_rule(Name="nightly", ScheduleExpression="rate(1 day)")
     _rule(west, "guardduty", "aws.guardduty", None)
-    report = scan_live(aws, regions=f"{E1},{W1}")
+    report = scan_moto(aws, regions=f"{E1},{W1}")
     assert results_for(report, "VG-IR-003") == {scoped("aws_cloudwatch_event_rule", E1): Status.PASS,
                                                 scoped("aws_cloudwatch_event_rule", W1): Status.FAIL}
     assert results_for(report, "VG-IR-004") == {scoped("aws_cloudwatch_event_rule", E1): Status.FAIL,

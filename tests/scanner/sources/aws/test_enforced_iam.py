@@ -58,12 +58,14 @@ def enforcing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                   stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):  # the server imports moto first: a few seconds on a busy machine
             try:
                 urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            pytest.fail(f"the enforcing moto server did not answer on {url}: see {log}")
         yield url
     finally:
         server.terminate()

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from conftest import results_for, scan_live, trust
+from conftest import results_for, scan_moto, trust
 from vendorguard.scanner.model import Status
 from vendorguard.scanner.sources.aws.live import declared_operations, needed_collectors
 
@@ -22,7 +22,7 @@ def test_security_groups_volumes_and_default_groups(aws: Any) -> None:
         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
     plain = ec2.create_volume(AvailabilityZone="us-east-1a", Size=10)["VolumeId"]
     sealed = ec2.create_volume(AvailabilityZone="us-east-1a", Size=10, Encrypted=True)["VolumeId"]
-    report = scan_live(aws)
+    report = scan_moto(aws)
     ssh = results_for(report, "VG-EC2-004")
     assert ssh[f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{open_ssh}"] is Status.FAIL
     assert ssh[f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{private_db}"] is Status.PASS
@@ -46,7 +46,7 @@ def test_buckets_read_per_bucket(aws: Any) -> None:
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
     s3.create_bucket(Bucket="marketing-site")
     s3.put_bucket_acl(Bucket="marketing-site", ACL="public-read")
-    report = scan_live(aws)
+    report = scan_moto(aws)
     phi, site = "arn:aws:s3:::claims-phi", "arn:aws:s3:::marketing-site"
     assert results_for(report, "VG-S3-004") == {phi: Status.PASS, site: Status.FAIL}
     assert results_for(report, "VG-S3-002")[phi] is Status.PASS
@@ -60,7 +60,7 @@ def test_cross_account_trust_without_external_id(aws: Any) -> None:
     iam.create_role(RoleName="partner-extid", AssumeRolePolicyDocument=trust(
         {"AWS": "arn:aws:iam::444455556666:root"}, {"StringEquals": {"sts:ExternalId": "c0ffee"}}))
     iam.create_role(RoleName="same-account", AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
-    found = results_for(scan_live(aws), "VG-TPA-001")
+    found = results_for(scan_moto(aws), "VG-TPA-001")
     assert found == {f"arn:aws:iam::{ACCOUNT}:role/partner-no-extid": Status.FAIL,
                      f"arn:aws:iam::{ACCOUNT}:role/partner-extid": Status.PASS,
                      f"arn:aws:iam::{ACCOUNT}:role/same-account": Status.PASS}
@@ -68,7 +68,7 @@ def test_cross_account_trust_without_external_id(aws: Any) -> None:
 
 def test_region_controls_are_judged_per_region(aws: Any) -> None:
     aws("guardduty", "us-east-1").create_detector(Enable=True)
-    found = results_for(scan_live(aws, regions="us-east-1,eu-west-1"), "VG-GD-001")
+    found = results_for(scan_moto(aws, regions="us-east-1,eu-west-1"), "VG-GD-001")
     assert found == {f"{ACCOUNT}/us-east-1/aws_guardduty_detector": Status.PASS,
                      f"{ACCOUNT}/eu-west-1/aws_guardduty_detector": Status.FAIL}
 
@@ -106,7 +106,7 @@ def test_every_account_of_the_organization_is_scanned_through_the_role(aws: Any)
     _member_client(aws, members[0], "ec2").create_volume(AvailabilityZone="us-east-1a", Size=8, Encrypted=False)
     _member_client(aws, members[1], "ec2").create_volume(AvailabilityZone="us-east-1a", Size=8, Encrypted=True)
 
-    report = scan_live(aws, org=True, role_name="VendorAudit")
+    report = scan_moto(aws, org=True, role_name="VendorAudit")
     volumes = {r.account: r.status for r in report.results if r.rule_id == "VG-EC2-001"}
     assert volumes[members[0]] is Status.FAIL and volumes[members[1]] is Status.PASS
     trails = {r.account for r in report.results if r.rule_id == "VG-CT-001"}
@@ -117,4 +117,4 @@ def test_accounts_need_a_role_name(aws: Any) -> None:
     from vendorguard.scanner.errors import InputError
 
     with pytest.raises(InputError, match="--role-name"):
-        scan_live(aws, accounts=["111122223333"])
+        scan_moto(aws, accounts=["111122223333"])
