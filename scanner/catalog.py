@@ -130,6 +130,35 @@ def read_yaml(name: str, text: str, untrusted: bool = True) -> Any:
     return document
 
 
+@cache
+def shipped_schema(name: str) -> dict[str, Any]:
+    """One of the published schemas under policies/schemas/ (`name` without `.schema.json`)."""
+    return json.loads(resources.files("vendorguard.policies").joinpath(f"schemas/{name}.schema.json").read_text())
+
+
+def load_checked_yaml(path: str, schema: str, prepare: Any = None) -> Any:
+    """A user's YAML file (waivers, vendors), checked against a shipped schema: the document, or
+    an InputError naming the file and the first place it breaks.  `prepare` may adjust what YAML
+    reads differently from JSON (a bare date) before the check."""
+    import jsonschema  # deferred: slow to import, needed only for users' files
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read: {exc}") from None
+    document = read_yaml(path, text)
+    if prepare is not None:
+        prepare(document)
+    validator = jsonschema.Draft202012Validator(shipped_schema(schema))
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise InputError(path, f"schema error at {where}: {errors[0].message}")
+    return document
+
+
 def _check_expansion(name: str, document: Any) -> None:
     """Refuse a document that refers to itself (a recursive alias) or that aliases expand past
     `MAX_YAML_VALUES`.  Counted without expanding: each shared node is sized once."""

@@ -95,7 +95,11 @@ def load_results(path: str) -> tuple[dict[str, Any], list[Result]]:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise InputError(name, f"not a vendorguard results document: at {where}: {error.message}")
+    return document, results_of(document)
+
+
+def results_of(document: dict[str, Any]) -> list[Result]:
+    """A results document's results as `Result`s again (for the exit code of a re-rendered report)."""
     fields_ = Result.__dataclass_fields__
-    results = [Result(**{**{k: v for k, v in r.items() if k in fields_}, "status": Status(r["status"])})
-               for r in document["results"]]
-    return document, results
+    return [Result(**{**{k: v for k, v in r.items() if k in fields_}, "status": Status(r["status"])})
+            for r in document["results"]]

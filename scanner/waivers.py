@@ -6,16 +6,12 @@ matches nothing is reported as stale, so the file does not silently outlive what
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
-from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from .catalog import read_yaml
+from .catalog import load_checked_yaml
 from .errors import InputError
 from .model import Result, Status
 
@@ -38,30 +34,17 @@ class Waiver:
                 "approved_by": self.approved_by, "expires": self.expires.isoformat()}
 
 
-@cache
-def _schema() -> dict[str, Any]:
-    return json.loads(resources.files("vendorguard.policies").joinpath("schemas/waivers.schema.json").read_text())
+def _dates_as_text(document: Any) -> None:
+    """YAML reads a bare date as a date; the schema (like JSON) wants text."""
+    if isinstance(document, dict):
+        for entry in document.get("waivers") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("expires"), date):
+                entry["expires"] = entry["expires"].isoformat()
 
 
 def load(path: str) -> list[Waiver]:
     """Waivers from a file, schema-checked; InputError naming the file and the entry otherwise."""
-    import jsonschema
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read: {exc}") from None
-    document = read_yaml(path, text)
-    if isinstance(document, dict):  # YAML reads a bare date as a date: the schema wants text
-        for entry in document.get("waivers") or []:
-            if isinstance(entry, dict) and isinstance(entry.get("expires"), date):
-                entry["expires"] = entry["expires"].isoformat()
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(document), key=lambda e: list(e.path))
-    if errors:
-        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
-        raise InputError(path, f"schema error at {where}: {errors[0].message}")
+    document = load_checked_yaml(path, "waivers", _dates_as_text)
     try:
         return [Waiver(w["rule"], w["resource"], w["justification"], w["approved_by"],
                        date.fromisoformat(w["expires"])) for w in document["waivers"]]

@@ -2,8 +2,11 @@
 
 It starts a moto server on 127.0.0.1 (a free port), seeds "ClaimBridge", a claims-processing
 vendor, in two regions — much done right, some things wrong, as in real accounts — scans it and
-the bundled example Terraform plan, writes the reports and prints the summary.  Nothing leaves
-the machine: the credentials are fake and the endpoint is local.
+the bundled example Terraform plan, writes the reports and prints the summary.  Then, as an
+auditor's second visit would find, the vendor fixes a few findings (`remediate`) and the account
+is scanned again; every scan is kept in an embedded store (`keep`), which gives the diff between
+the two visits and the portfolio page.  Nothing leaves the machine: the credentials are fake and
+the endpoint is local.
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from ..pipeline import judge, now, scan
 from ..source import DocumentSource, Reading
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
+VENDOR = "ClaimBridge"
+STORE = "vendorguard.db"
 PARTNER = "444455556666"      # the clearinghouse's account
 AUDITOR = "777788889999"      # the practice's auditor
 
@@ -215,16 +220,66 @@ def _seed_detection(client: Callable[..., Any], step: Callable[..., Any], accoun
     step(lambda: logs.put_retention_policy(logGroupName="/claimbridge/api", retentionInDays=30))
 
 
-def run(output_dir: str, formats: tuple[str, ...] = ("json", "table")) -> list[tuple[str, Any]]:
-    """Seed, scan the account and the example plans, write the reports; (label, report) pairs."""
+def remediate(endpoint: str) -> list[str]:
+    """What ClaimBridge fixes before the auditor's second visit; one line each, for the demo's output."""
+    import boto3
+
+    def client(service: str, region: str = PRIMARY) -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=endpoint)
+
+    s3 = client("s3")
+    s3.put_bucket_acl(Bucket="claimbridge-partner-exports", ACL="private")
+    s3.put_public_access_block(Bucket="claimbridge-partner-exports", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    client("guardduty", SECONDARY).create_detector(Enable=True)
+    client("cloudtrail").update_trail(Name="org-audit", EnableLogFileValidation=True)
+    client("iam").update_account_password_policy(MinimumPasswordLength=14, RequireNumbers=True, RequireSymbols=True,
+                                                 RequireUppercaseCharacters=True, RequireLowercaseCharacters=True,
+                                                 PasswordReusePrevention=24, MaxPasswordAge=90)
+    return ["made the partner-exports bucket private and blocked public access",
+            f"turned GuardDuty on in {SECONDARY}",
+            "turned on CloudTrail log file validation",
+            "tightened the IAM password policy"]
+
+
+def run(output_dir: str) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Seed, scan the account, let the vendor fix a few findings, scan it again, and scan the
+    example plans: ((label, report) pairs, what was fixed)."""
     from ..sources.aws.live import Target  # boto3: only once the demo runs
 
     with local_aws() as endpoint:
         seed(endpoint)
-        live = scan(sources.get("aws"), [], [], target=Target(endpoint_url=endpoint, regions=[PRIMARY, SECONDARY]))
+        target = Target(endpoint_url=endpoint, regions=[PRIMARY, SECONDARY])
+        live = scan(sources.get("aws"), [], [], target=target)
+        fixed = remediate(endpoint)
+        again = scan(sources.get("aws"), [], [], target=target)
     started = now()
     _, selection = select([])
     plan = sources.get("terraform-plan")
     assert isinstance(plan, DocumentSource)
     plans = judge(Reading([plan.load(name, data) for name, data in example_plans()]), selection, started)
-    return [("aws", live), ("plans", plans)]
+    return [("aws", live), ("aws-second-visit", again), ("plans", plans)], fixed
+
+
+def keep(output_dir: str, reports: list[tuple[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
+    """Keep every scan in the demo's store (``<output_dir>/vendorguard.db``) as the vendor's, then
+    write the diff between the two visits (Markdown and JSON), the portfolio page and its OSCAL
+    export: (the stored documents, the diff, the paths written)."""
+    from ..reports import oscal, portfolio, store_views, write_file
+    from ..store.db import Store
+
+    written = []
+    with Store.open(os.path.join(output_dir, STORE)) as store:
+        stored = [store.record(report.to_document(), VENDOR) for _, report in reports]
+        diff = store.diff(VENDOR, stored[0]["scan"]["id"], stored[1]["scan"]["id"])
+        outputs = {
+            "diff.md": store_views.render("diff", diff, "markdown"),
+            "diff.json": store_views.render("diff", diff, "json"),
+            "portfolio.html": portfolio.render(store.portfolio()),
+            "portfolio.oscal.json": oscal.render_many(store.latest_documents(), title=f"vendorguard demo: {VENDOR}"),
+        }
+    for name, text in outputs.items():
+        path = os.path.join(output_dir, name)
+        write_file(path, text)
+        written.append(path)
+    return stored, diff, written

@@ -23,6 +23,7 @@ FORMATS = {
     "junit": ("junit", "junit.xml"),
     "markdown": ("markdown", "md"),
     "asff": ("asff", "asff.json"),
+    "oscal": ("oscal", "oscal.json"),
 }
 
 

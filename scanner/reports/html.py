@@ -52,13 +52,13 @@ def asset(name: str) -> str:
 
 
 @cache
-def csp() -> str:
-    """Nothing external, nothing inline but this file's own style and script (by the hash of the
-    very text `render` inlines)."""
+def csp(script: str, style: str) -> str:
+    """Nothing external, nothing inline but the page's own style and script (by the hash of the
+    very text `page` inlines)."""
     return ("default-src 'none'; script-src '{script}'; style-src '{style}'; img-src 'none'; font-src 'none'; "
             "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
             "manifest-src 'none'; base-uri 'none'; form-action 'none'").format(
-        script=_sha256(asset("report.js")), style=_sha256(asset("report.css")))
+        script=_sha256(script), style=_sha256(style))
 
 
 def e(value: Any) -> str:
@@ -66,7 +66,7 @@ def e(value: Any) -> str:
     return "" if value is None else html_text(value)
 
 
-def _anchor(prefix: str, text: Any) -> str:
+def anchor(prefix: str, text: Any) -> str:
     """An id safe in any attribute and URL fragment, unique per text."""
     raw = str(text)
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-")[:40]
@@ -410,7 +410,7 @@ the total is on the right. Not-applicable results are counted beside the bar onl
 
 
 def controls_section(document: dict[str, Any]) -> str:
-    rule_anchor = {r.get("id"): _anchor("rule", r.get("id")) for r in document.get("rules") or []}
+    rule_anchor = {r.get("id"): anchor("rule", r.get("id")) for r in document.get("rules") or []}
     out = ['<section id="controls" aria-labelledby="controls-h"><h2 id="controls-h">Controls</h2>',
            "<p>Each control (a HIPAA citation, or an article of the vendor checklist) is rolled up from the results of "
            "its rules: <strong>FAIL</strong> if any result failed, else <strong>UNKNOWN</strong> if any could not be "
@@ -419,7 +419,7 @@ def controls_section(document: dict[str, Any]) -> str:
     for pack, controls in control_results(document):
         rolled = Counter(rollup(rs) for _, rs in controls)
         tally = ", ".join(f"{rolled[s]} {LABEL[s]}" for s in STATUSES if rolled.get(s))
-        out.append(f'<h3 id="{_anchor("pack", pack.get("id"))}">{e(pack.get("title"))} '
+        out.append(f'<h3 id="{anchor("pack", pack.get("id"))}">{e(pack.get("title"))} '
                    f'<span class="note">({e(pack.get("id"))} {e(pack.get("version"))})</span></h3>')
         out.append(f"<p>{len(controls)} controls: {e(tally) or 'none'}.</p>")
         head = "".join(f'<th scope="col" class="num">{SYMBOL[s]} {LABEL[s]}</th>' for s in STATUSES)
@@ -682,7 +682,7 @@ def _why_unknown(result: dict[str, Any]) -> str:
 def findings_section(document: dict[str, Any]) -> str:
     results = _results(document)
     rules = {r.get("id"): r for r in document.get("rules") or []}
-    rule_anchor = {rid: _anchor("rule", rid) for rid in rules}
+    rule_anchor = {rid: anchor("rule", rid) for rid in rules}
     packs = {str(p.get("id")): str(p.get("id")) for p in _scan(document).get("packs") or []}
     titles = {f"{p.get('id')}:{c.get('id')}": str(c.get("title") or "")
               for p in _scan(document).get("packs") or [] for c in p.get("controls") or []}
@@ -734,7 +734,7 @@ def findings_section(document: dict[str, Any]) -> str:
             where.append(f"file <code>{e(first['file'])}</code>" + (f" line {e(first['line'])}" if first.get("line") else ""))
         tally = Counter(r.get("status") for _, r in items)
         tally_text = ", ".join(f"{tally[s]} {LABEL.get(s, s)}" for s in _ordered(tally, STATUSES))
-        gid = _anchor("res", f"{address}|{rtype}|{source}|{account}|{region}")
+        gid = anchor("res", f"{address}|{rtype}|{source}|{account}|{region}")
         out.append(f'<section class="resource" id="{gid}" aria-labelledby="{gid}-h">'
                    f'<h3 id="{gid}-h">{e(address)}</h3><p class="rmeta">{" · ".join(where)} — {e(tally_text)}</p>')
         out.append('<table class="findings"><colgroup><col class="c-status"><col class="c-sev"><col class="c-rule">'
@@ -789,7 +789,7 @@ def rules_section(document: dict[str, Any]) -> str:
         condition = (f'<details class="more"><summary>Condition</summary><pre><code>{e(rule.get("condition"))}</code></pre>'
                      f'<p class="note">Applies to: {_join(rule.get("resource_types") or [])}; scope {e(rule.get("scope"))}</p>'
                      "</details>")
-        out.append(f'<tr id="{_anchor("rule", rid)}"><th scope="row" class="mono">{e(rid)}</th>'
+        out.append(f'<tr id="{anchor("rule", rid)}"><th scope="row" class="mono">{e(rid)}</th>'
                    f'<td><strong>{e(rule.get("title"))}</strong><p>{e(rule.get("rationale"))}</p>{condition}'
                    f'{_remediation(rule)}</td>'
                    f'<td><span class="sev sev-{e(rule.get("severity"))}">{e(rule.get("severity"))}</span></td>'
@@ -812,20 +812,28 @@ def render(document: dict[str, Any], **_options: Any) -> str:
         "results document. This file is self-contained: it loads nothing from any network, and its only script "
         "filters the findings (with scripts off, every result is shown).</p></footer>",
     ])
+    return page(title, body, generator=f"{tool.get('name', 'vendorguard')} {tool.get('version', '')}",
+                style=asset("report.css"), script=asset("report.js"))
+
+
+def page(title: str, body: str, *, generator: str, style: str, script: str) -> str:
+    """A whole self-contained page around `body` (already escaped HTML): one style sheet and one
+    script, inlined, and a Content-Security-Policy that allows those two texts (by hash) and
+    nothing else — no network, no other inline code.  Every vendorguard HTML page is this shell."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp()}">
+<meta http-equiv="Content-Security-Policy" content="{csp(script, style)}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="{e(tool.get('name', 'vendorguard'))} {e(tool.get('version', ''))}">
+<meta name="generator" content="{e(generator.strip())}">
 <title>{e(title)}</title>
-<style>{asset("report.css")}</style>
+<style>{style}</style>
 </head>
 <body>
 {body}
-<script>{asset("report.js")}</script>
+<script>{script}</script>
 </body>
 </html>
 """

@@ -3,27 +3,21 @@ becomes active in it, and — in a real headless Chromium — that it shows the 
 filters work, and a planted script does not run."""
 from __future__ import annotations
 
-import base64
 import copy
-import fcntl
-import hashlib
 import json
 import os
-import re
-import select
-import shutil
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chromium import Browser, browser  # noqa: F401 (a fixture)
 from conftest import plan_of, policy
+from htmlpage import Tree, assert_inert
 
 from vendorguard.scanner.catalog import select as select_packs
 from vendorguard.scanner.model import Gap, Inventory, Resource
@@ -131,147 +125,6 @@ def document() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def page(document: dict[str, Any]) -> str:
     return render(document, "html")
-
-
-# -- a small DOM from html.parser ----------------------------------------------------------------
-VOID = {"meta", "br", "input", "col", "img", "link", "hr", "wbr", "area", "base", "embed", "source", "track"}
-
-
-class Node:
-    def __init__(self, tag: str, attrs: dict[str, str | None], parent: "Node | None") -> None:
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[Any] = []
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def iter(self) -> Any:
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, **attrs: str) -> list["Node"]:
-        out = []
-        for node in self.iter():
-            if tag and node.tag != tag:
-                continue
-            if all(v in (node.attrs.get("class") or "").split() if k == "class_" else
-                   node.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items()):
-                out.append(node)
-        return out
-
-    def by_id(self, ident: str) -> "Node":
-        found = [n for n in self.iter() if n.attrs.get("id") == ident]
-        assert len(found) == 1, f"#{ident}: {len(found)} elements"
-        return found[0]
-
-    def ancestor(self, tag: str) -> "Node | None":
-        node = self.parent
-        while node is not None and node.tag != tag:
-            node = node.parent
-        return node
-
-
-class Tree(HTMLParser):
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#root", {}, None)
-        self.stack = [self.root]
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-        self.comments: list[str] = []
-        self.decls: list[str] = []
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-        node = Node(tag, dict(attrs), self.stack[-1])
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-        self.stack[-1].children.append(Node(tag, dict(attrs), self.stack[-1]))
-
-    def handle_endtag(self, tag: str) -> None:
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-    def handle_comment(self, data: str) -> None:
-        self.comments.append(data)
-
-    def handle_decl(self, decl: str) -> None:
-        self.decls.append(decl)
-
-
-ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4", "p", "strong", "nav", "a",
-    "dl", "dt", "dd", "section", "table", "thead", "tbody", "tr", "th", "td", "code", "span", "div", "details",
-    "summary", "pre", "ul", "li", "br", "figure", "figcaption", "svg", "desc", "defs", "pattern", "rect",
-    "circle", "g", "text", "form", "fieldset", "legend", "label", "input", "button", "noscript", "colgroup", "col",
-    "footer", "script",
-}
-ALLOWED_ATTRS = {
-    "lang", "charset", "http-equiv", "content", "name", "id", "class", "href", "role", "scope", "hidden", "type",
-    "value", "checked", "title", "xmlns", "viewbox", "width", "height", "x", "y", "cx", "cy", "r", "fill", "stroke",
-    "stroke-width", "stroke-dasharray", "text-anchor", "patternunits", "patterntransform", "aria-labelledby",
-    "aria-label", "aria-hidden", "aria-live",
-}
-
-
-def csp_of(tree: Tree) -> dict[str, list[str]]:
-    metas = [n for n in tree.root.find_all("meta") if (n.attrs.get("http-equiv") or "").lower() == "content-security-policy"]
-    assert len(metas) == 1, "exactly one CSP meta tag"
-    policy: dict[str, list[str]] = {}
-    for directive in (metas[0].attrs["content"] or "").split(";"):
-        name, *values = directive.split()
-        policy[name] = values
-    return policy
-
-
-def sha256(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-
-def assert_inert(page: str) -> Tree:
-    """Nothing in the page is active but the report's own script and style."""
-    tree = Tree(page)
-    assert not tree.comments, tree.comments[:3]
-    assert tree.decls == ["DOCTYPE html"]
-    for tag, attrs in tree.tags:
-        assert tag in ALLOWED_TAGS, f"unexpected element <{tag}> {attrs}"
-        for name, value in attrs:
-            assert not name.startswith("on"), f"event handler attribute on <{tag}>: {name}={value!r}"
-            assert name in ALLOWED_ATTRS or name.startswith("data-"), f"unexpected attribute on <{tag}>: {name}"
-            if name == "href":
-                assert value and value.startswith("#"), f"non-local link {value!r}"
-    scripts = tree.root.find_all("script")
-    styles = tree.root.find_all("style")
-    assert len(scripts) == 1 and len(styles) == 1
-    assert scripts[0].attrs == {} and styles[0].attrs == {}
-    policy = csp_of(tree)
-    assert policy["default-src"] == ["'none'"]
-    assert policy["script-src"] == [sha256(scripts[0].text())], "the script runs only by its hash"
-    assert policy["style-src"] == [sha256(styles[0].text())], "the style applies only by its hash"
-    for directive in ("img-src", "font-src", "connect-src", "object-src", "base-uri", "form-action", "frame-src"):
-        assert policy[directive] == ["'none'"], directive
-    assert {m.attrs.get("name") or m.attrs.get("http-equiv") or "charset" for m in tree.root.find_all("meta")} == {
-        "charset", "Content-Security-Policy", "referrer", "viewport", "generator"}
-    assert not tree.root.find_all("base") and not tree.root.find_all("link")
-    # The CSP comes before anything it governs.
-    assert page.index("Content-Security-Policy") < page.index("<style>") < page.index("<script>")
-    # Terminal escapes, bidi overrides and lone surrogates never reach the file raw (it may be `cat`
-    # to a terminal, and it must be writable as UTF-8).
-    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\uffff]", page)
-    page.encode("utf-8")
-    return tree
 
 
 # -- unit: structure and numbers ------------------------------------------------------------------
@@ -523,154 +376,6 @@ def test_a_document_poisoned_everywhere_renders_inert(document: dict[str, Any]) 
 
 
 # -- in a real browser ----------------------------------------------------------------------------
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
-         "--remote-debugging-pipe"]
-
-
-def chromium_binary() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome",
-                      "google-chrome-stable", "/usr/lib/chromium/chromium"):
-        if candidate and shutil.which(candidate):
-            return shutil.which(candidate)
-    return None
-
-
-_SHIM = ("import os, sys\n"
-         "r, w = int(sys.argv[1]), int(sys.argv[2])\n"
-         "os.dup2(r, 3); os.dup2(w, 4); os.close(r); os.close(w)\n"
-         "os.execv(sys.argv[3], sys.argv[3:])\n")
-
-
-class Browser:
-    """Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4): standard
-    library only, no port opened."""
-
-    def __init__(self, binary: str, profile: Path, log: Path) -> None:
-        to_chrome_r, to_chrome_w = os.pipe()
-        from_chrome_r, from_chrome_w = os.pipe()
-        # Move the child's ends above 3 and 4, where a tiny exec shim puts them (Chromium's protocol).
-        child_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD_CLOEXEC, 100)
-        child_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD_CLOEXEC, 100)
-        for fd in (to_chrome_r, from_chrome_w):
-            os.close(fd)
-        self.log = open(log, "wb")  # noqa: SIM115 - closed in close()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SHIM, str(child_r), str(child_w), binary, *FLAGS,
-             f"--user-data-dir={profile}", "about:blank"],
-            pass_fds=(child_r, child_w), stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
-        os.close(child_r)
-        os.close(child_w)
-        self.write_fd, self.read_fd = to_chrome_w, from_chrome_r
-        self.buffer = b""
-        self.last_id = 0
-        self.events: list[dict[str, Any]] = []
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
-            self.send(f"{domain}.enable", session=self.session)
-        self.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 1000, "deviceScaleFactor": 1,
-                                                         "mobile": False}, session=self.session)
-
-    def _message(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self.buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("no answer from Chromium")
-            ready, _, _ = select.select([self.read_fd], [], [], remaining)
-            if ready:
-                chunk = os.read(self.read_fd, 1 << 20)
-                if not chunk:
-                    raise EOFError(f"Chromium closed the DevTools pipe (exit {self.proc.poll()})")
-                self.buffer += chunk
-        message, _, self.buffer = self.buffer.partition(b"\0")
-        return json.loads(message)
-
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
-             timeout: float = 30) -> dict[str, Any]:
-        self.last_id += 1
-        request: dict[str, Any] = {"id": self.last_id, "method": method, "params": params or {}}
-        if session:
-            request["sessionId"] = session
-        data = json.dumps(request).encode() + b"\0"
-        while data:
-            data = data[os.write(self.write_fd, data):]
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self._message(deadline)
-            if message.get("id") == self.last_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self.events.append(message)
-
-    def wait_for(self, event: str, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, message in enumerate(self.events):
-                if message.get("method") == event and message.get("sessionId") == self.session:
-                    return self.events.pop(i)
-            self.events.append(self._message(deadline))
-
-    def open(self, url: str) -> None:
-        self.events = [m for m in self.events if m.get("method") != "Page.loadEventFired"]
-        self.send("Page.navigate", {"url": url}, session=self.session)
-        self.wait_for("Page.loadEventFired")
-
-    def js(self, expression: str) -> Any:
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
-                           session=self.session)
-        if "exceptionDetails" in result:
-            raise AssertionError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def screenshot(self, path: Path, height: int | None = None) -> Path:
-        size = self.send("Page.getLayoutMetrics", session=self.session)["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(height or size["height"], size["height"]),
-                "scale": 1}
-        shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip},
-                         session=self.session, timeout=60)
-        path.write_bytes(base64.b64decode(shot["data"]))
-        return path
-
-    def console(self) -> list[str]:
-        out = []
-        for message in self.events:
-            params = message.get("params", {})
-            if message.get("method") == "Log.entryAdded":
-                out.append(f"log {params['entry'].get('level')}: {params['entry'].get('text')}")
-            elif message.get("method") == "Runtime.exceptionThrown":
-                out.append(f"exception: {params.get('exceptionDetails')}")
-            elif message.get("method") == "Runtime.consoleAPICalled":
-                out.append(f"console {params.get('type')}: {params.get('args')}")
-        return out
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close", timeout=10)
-        except (OSError, EOFError, TimeoutError, RuntimeError):
-            pass
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=15)
-        for fd in (self.write_fd, self.read_fd):
-            os.close(fd)
-        self.log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    binary = chromium_binary()
-    if binary is None:
-        pytest.skip("no Chromium found (looked for $CHROMIUM, chromium, chromium-browser, google-chrome); "
-                    "on Debian: apt-get install -y chromium")
-    base = tmp_path_factory.mktemp("chromium")
-    instance = Browser(binary, base / "profile", base / "chromium.log")
-    yield instance
-    instance.close()
 
 
 def test_in_chromium_numbers_filters_and_no_planted_script(
