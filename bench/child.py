@@ -1,4 +1,4 @@
-"""Run one command; write its wall time, peak RSS and exit code as JSON to a file.
+"""Run one command; write its wall time, CPU time (user + system), peak RSS and exit code as JSON to a file.
 
     python bench/child.py RESULT.json TIMEOUT_SECONDS COMMAND...
 
@@ -6,7 +6,8 @@ Why a process in between: Linux carries a process's peak RSS across fork and exe
 started straight from bench/run.py (which holds a moto server, boto3 and generated plans) reports
 the benchmark's own memory as its peak -- a 1-resource scan measured 400 MB that way.  Forked from
 this small process, the command's peak is its own (with this process's ~10 MB as a floor, below
-any Python command's own).
+any Python command's own).  CPU time is what the command itself used: on a machine other work
+shares, wall time also counts the waits for a core, CPU time much less so.
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def main() -> None:
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - start
     with open(result_path, "w") as out:
-        json.dump({"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "code": os.waitstatus_to_exitcode(status)}, out)
+        json.dump({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+                   "code": os.waitstatus_to_exitcode(status)}, out)
 
 
 if __name__ == "__main__":

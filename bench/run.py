@@ -11,11 +11,16 @@ service; also about 500 resources in 2 regions) and, when Prowler installs in it
 
 Results go to bench/out/results.json and a table on stdout.  Not a test: nothing here asserts.
     .venv/bin/python bench/run.py [--quick] [--no-prowler]
+
+`--shapes` runs only the plan shapes, the realistic plan among them, at 1k, 2k and 10k, each beside
+checkov at 1k and 2k (and at 10k with `--checkov-10k`: minutes to a quarter of an hour a file, where
+it is otherwise extrapolated), and prints the tables of bench/README.md (bench/out/shapes.json).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -26,13 +31,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vendorguard.scanner.checkov.runner import OFFLINE_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 VENDORGUARD = [str(BIN / "vendorguard")]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 PROWLER_VENV = ROOT / ".venv-prowler"
-CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "PYTHONWARNINGS": "ignore"}
+#: checkov offline, as vendorguard runs it (scanner/checkov/runner.py), and without its warnings.
+CHECKOV_ENV = {**OFFLINE_ENV, "PYTHONWARNINGS": "ignore"}
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 900) -> dict[str, Any]:
@@ -46,12 +54,29 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"wall": statistics.median(r["wall"] for r in runs), "rss_mb": max(r["rss_mb"] for r in runs),
-            "runs": len(runs), "codes": sorted({r["code"] for r in runs})}
+    """Medians of the runs that finished (exit 0, or 1: findings).  A run that stopped on an error or
+    was killed at its timeout measured nothing: counted under `failed`, never timed."""
+    done = [r for r in runs if r["code"] in (0, 1)]
+    out: dict[str, Any] = {"runs": len(done), "failed": len(runs) - len(done), "codes": sorted({r["code"] for r in runs}),
+                           "wall": None, "cpu": None, "rss_mb": None}
+    if done:
+        out.update(wall=statistics.median(r["wall"] for r in done), cpu=statistics.median(r["cpu"] for r in done),
+                   rss_mb=max(r["rss_mb"] for r in done))
+    return out
 
 
-def _plan_entry(path: Path, size: int, reps: int, checkov_runs: int, label: str) -> dict[str, Any]:
-    """One plan file: ours, json.load and checkov interleaved; medians."""
+def _seconds(measured: dict[str, Any], key: str = "wall") -> str:
+    value = measured.get(key)
+    return f"{value:.2f}s" if value is not None else f"no run finished (exit {measured['codes']})"
+
+
+def _ratio(theirs: dict[str, Any], ours: dict[str, Any], key: str) -> float | None:
+    return theirs[key] / ours[key] if theirs.get(key) and ours.get(key) else None
+
+
+def _plan_entry(path: Path, size: int, reps: int, checkov_runs: int, label: str,
+                checkov_timeout: float = 900) -> dict[str, Any]:
+    """One plan file: ours, json.load and checkov interleaved; medians (wall and CPU)."""
     ours, load, theirs = [], [], []
     for i in range(max(reps, checkov_runs)):  # interleaved: ours, json.load, checkov
         if i < reps:
@@ -59,16 +84,21 @@ def _plan_entry(path: Path, size: int, reps: int, checkov_runs: int, label: str)
             load.append(measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"]))
         if CHECKOV.exists() and i < checkov_runs:
             theirs.append(measure([str(CHECKOV), "-f", str(path), "--framework", "terraform_plan", "-o", "json",
-                                   "--skip-download", "--quiet"], env=CHECKOV_ENV))
-    entry = {"resources": size, "bytes": path.stat().st_size, "vendorguard": median_of(ours),
-             "json_load": median_of(load)}
+                                   "--skip-download", "--quiet"], env=CHECKOV_ENV, timeout=checkov_timeout))
+    entry: dict[str, Any] = {"resources": size, "bytes": path.stat().st_size, "vendorguard": median_of(ours),
+                             "json_load": median_of(load)}
     if theirs:
         entry["checkov"] = median_of(theirs)
-        entry["speedup"] = entry["checkov"]["wall"] / entry["vendorguard"]["wall"]
-    entry["scan_over_json_load"] = entry["vendorguard"]["wall"] / entry["json_load"]["wall"]
-    print(f"  {label:>24}: vendorguard {entry['vendorguard']['wall']:.2f}s {entry['vendorguard']['rss_mb']:.0f} MB"
-          + (f" | checkov {entry['checkov']['wall']:.1f}s {entry['checkov']['rss_mb']:.0f} MB ({entry['speedup']:.0f}x)"
-             if theirs else "") + f" | json.load {entry['json_load']['wall']:.2f}s", flush=True)
+        entry["speedup"] = _ratio(entry["checkov"], entry["vendorguard"], "wall")
+        entry["speedup_cpu"] = _ratio(entry["checkov"], entry["vendorguard"], "cpu")
+    entry["scan_over_json_load"] = _ratio(entry["vendorguard"], entry["json_load"], "wall")
+    ours_m, load_m = entry["vendorguard"], entry["json_load"]
+    line = (f"  {label:>24}: vendorguard {_seconds(ours_m)} (CPU {_seconds(ours_m, 'cpu')}) "
+            f"{ours_m['rss_mb'] or 0:.0f} MB")
+    if theirs:
+        line += (f" | checkov {_seconds(entry['checkov'])} (CPU {_seconds(entry['checkov'], 'cpu')}) "
+                 f"{entry['checkov']['rss_mb'] or 0:.0f} MB" + (f" ({entry['speedup']:.0f}x)" if entry["speedup"] else ""))
+    print(line + f" | json.load {_seconds(load_m)}", flush=True)
     return entry
 
 
@@ -85,21 +115,78 @@ def plan_scans(sizes: list[int], reps: int, checkov_reps: dict[int, int]) -> dic
     return results
 
 
-def shape_scans(size: int, reps: int, checkov_runs: int) -> dict[str, Any]:
-    """The shapes that once made folding quadratic (bench/generate_plan.py --shape), beside the
-    realistic plan of the same size: no configuration, repeated names, unresolved children."""
+def _shapes() -> dict[str, Any]:
+    """bench/generate_plan.py's shapes: name → generator."""
     sys.path.insert(0, str(ROOT / "bench"))
     from generate_plan import SHAPES  # noqa: E402
 
-    results: dict[str, Any] = {}
-    for shape, make in SHAPES.items():
-        if shape == "realistic":
-            continue  # measured by plan_scans
-        path = OUT / f"plan-{size}-{shape}.json"
-        if not path.exists():
-            path.write_text(json.dumps(make(size)))
-        results[shape] = _plan_entry(path, size, reps, checkov_runs, f"plan {size:>6} {shape}")
-    return results
+    return SHAPES
+
+
+def _shape_file(shape: str, size: int) -> Path:
+    """The generated plan of `shape` at `size` resources (written once into bench/out)."""
+    path = OUT / (f"plan-{size}.json" if shape == "realistic" else f"plan-{size}-{shape}.json")
+    if not path.exists():
+        path.write_text(json.dumps(_shapes()[shape](size)))
+    return path
+
+
+def shape_scans(size: int, reps: int, checkov_runs: int, realistic: bool = False) -> dict[str, Any]:
+    """The shapes that once made folding quadratic (bench/generate_plan.py --shape): no
+    configuration, repeated names, unresolved children — and, with `realistic`, the realistic plan
+    of the same size (otherwise measured by plan_scans)."""
+    return {shape: _plan_entry(_shape_file(shape, size), size, reps, checkov_runs, f"plan {size:>6} {shape}")
+            for shape in _shapes() if shape != "realistic" or realistic}
+
+
+def shape_comparison(size: int, small: tuple[int, ...], checkov_at_size: bool) -> dict[str, Any]:
+    """Every shape, the realistic one included, beside checkov: vendorguard at `size` (and each of
+    `small`); checkov at each of `small`, and at `size` when asked — where it is not run there
+    (minutes to a quarter of an hour a file), its CPU time at `size` is extrapolated (`extrapolate`)."""
+    out: dict[str, Any] = {}
+    for shape in _shapes():
+        entry = {"sizes": {str(n): _plan_entry(_shape_file(shape, n), n, 3, 1 if n != size or checkov_at_size else 0,
+                                               f"plan {n:>6} {shape}", checkov_timeout=1800) for n in (*small, size)}}
+        out[shape] = {**entry, **extrapolate(entry, size)}
+    return out
+
+
+def extrapolate(entry: dict[str, Any], size: int) -> dict[str, Any]:
+    """checkov's CPU seconds at `size` from its two largest smaller measurements, the lower of two
+    fits: a power law through both points (start-up counted as work: low for a linear shape), and a
+    straight line (start-up apart: low for a super-linear one).  Neither is a bound; the lower one
+    keeps the ratio from being flattered."""
+    measured = sorted((int(n), e["checkov"]["cpu"]) for n, e in entry["sizes"].items()
+                      if int(n) < size and (e.get("checkov") or {}).get("cpu"))
+    if len(measured) < 2:
+        return {}
+    (a, cpu_a), (b, cpu_b) = measured[-2:]
+    exponent = math.log(cpu_b / cpu_a) / math.log(b / a)
+    power = cpu_b * (size / b) ** exponent
+    line = cpu_b + (cpu_b - cpu_a) / (b - a) * (size - b)
+    return {"checkov_exponent": exponent, "checkov_power_cpu": power, "checkov_linear_cpu": line,
+            "checkov_extrapolated_cpu": min(power, line)}
+
+
+def shape_table(shapes: dict[str, Any], size: int) -> str:
+    """The shapes beside checkov at `size`, as the Markdown table bench/README.md keeps (targets:
+    vendorguard < 2 s, checkov ≥ 50× slower).  CPU seconds as well as wall: on a shared machine, wall
+    time also counts the waits for a core."""
+    rows = ["| shape | resources | vendorguard wall / CPU | checkov wall / CPU | checkov ÷ vendorguard (CPU) |",
+            "|---|---:|---:|---:|---:|"]
+    for shape, entry in shapes.items():
+        at = entry["sizes"][str(size)] if "sizes" in entry else entry
+        ours, theirs = at["vendorguard"], at.get("checkov")
+        cells = [shape, f"{at['resources']:,}", f"{_seconds(ours)} / {_seconds(ours, 'cpu')}"]
+        if theirs and theirs.get("cpu"):
+            cells += [f"{_seconds(theirs)} / {_seconds(theirs, 'cpu')}", f"{at['speedup_cpu']:.0f}×"]
+        elif entry.get("checkov_extrapolated_cpu") and ours.get("cpu"):
+            cells += [f"≈ {entry['checkov_extrapolated_cpu']:.0f}s CPU (extrapolated)",
+                      f"≈ {entry['checkov_extrapolated_cpu'] / ours['cpu']:.0f}×"]
+        else:
+            cells += ["not run" if not theirs else _seconds(theirs), ""]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def startup(reps: int) -> dict[str, Any]:
@@ -177,6 +264,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1k and 10k plans, fewer repetitions, no 50k")
     parser.add_argument("--no-prowler", action="store_true", help="do not install or run Prowler")
     parser.add_argument("--no-live", action="store_true")
+    parser.add_argument("--shapes", action="store_true",
+                        help="only the plan shapes (the realistic one too) at 1k, 2k and 10k, beside checkov "
+                             "at 1k and 2k, its 10k time extrapolated")
+    parser.add_argument("--checkov-10k", action="store_true", help="with --shapes: run checkov at 10k as well")
+    parser.add_argument("--shapes-table", action="store_true", help="print the tables of bench/out/shapes.json again")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     # Byte-compiled as `pip install` leaves a package (an editable install under
@@ -184,6 +276,17 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "scanner"), str(ROOT / "cli")],
                    check=True, stdout=subprocess.DEVNULL)
     started = time.perf_counter()
+    if args.shapes or args.shapes_table:
+        if args.shapes:
+            shapes = shape_comparison(10000, (1000, 2000), checkov_at_size=args.checkov_10k)
+            (OUT / "shapes.json").write_text(json.dumps(shapes, indent=2))
+        else:
+            shapes = json.loads((OUT / "shapes.json").read_text())
+            shapes = {shape: {**entry, **extrapolate(entry, 10000)} for shape, entry in shapes.items()}
+        for n in (1000, 2000, 10000):
+            print(shape_table(shapes, n))
+        print(f"done in {time.perf_counter() - started:.0f}s; bench/out/shapes.json")
+        return
     sizes = [1000, 10000] if args.quick else [1000, 10000, 50000]
     machine = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "platform": sys.platform,
                "checkov": CHECKOV.exists()}
@@ -193,6 +296,7 @@ def main() -> None:
     results["plans"] = plan_scans(sizes, reps=3 if args.quick else 5, checkov_reps={1000: 3, 10000: 1})
     # The bad shapes at 10k (target < 2 s each); checkov beside them only in the full run.
     results["plan_shapes"] = shape_scans(10000, reps=3 if args.quick else 5, checkov_runs=0 if args.quick else 1)
+    print(shape_table({"realistic": results["plans"]["10000"], **results["plan_shapes"]}, 10000))
     if not args.no_live:
         from seed_live import REGIONS  # noqa: E402
 

@@ -3,7 +3,10 @@
 Computed once, here, by the pipeline after the engine (and any merge) ran; `ScanReport` carries
 the list and the results document publishes it as ``not_evaluated``.  A split child folded into
 its parent counts as evaluated through the parent (`Inventory.folded`); a child consumed by the
-fold stage without a parent in the input is listed, so nothing read vanishes without a word.
+fold stage without a parent in the input is listed, so nothing read vanishes without a word.  A live
+scan also lists, per account and region, each type AWS Config counts there that the scan did not
+read (`Inventory.census`; policies/types.yaml's `config` ties Config's types to ours), and says so
+where Config's count could not be had.
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .folding import fold_inventory
-from .model import Inventory, Result
+from .model import Census, Inventory, Result
+from .types import config_types, type_info
 
 if TYPE_CHECKING:
     from .catalog import Catalog, Rule, Selection
@@ -25,6 +29,9 @@ NO_PARENT = ("a part of another resource whose parent could not be determined (w
              "on every candidate parent): no rule reads it on its own")
 NO_RESULT = "the selected rules gave no result for it"
 UNMODELLED = "this type has no mapping to a Terraform AWS type (policies/types.yaml): no rule can read it"
+#: What a census entry stands for: an address per account, region and AWS Config type.
+ANY_CONFIG_TYPE = "AWS::*"
+UNCOUNTED = "which types present here the scan did not read is not known"
 
 
 @cache
@@ -92,7 +99,44 @@ def not_evaluated(inventories: Sequence[Inventory], results: Iterable[Result], s
             out.append({"address": address, "resource_type": resource.type, "reason": reason})
         out.extend({"address": address, "resource_type": rtype, "reason": UNMODELLED}
                    for address, rtype in inventory.unmodelled if (source, address) not in judged)
+        for census in sorted(inventory.census, key=lambda c: (c.account, c.region)):
+            out.extend(not_read(census))
     return out
+
+
+def not_read(census: Census) -> list[dict[str, Any]]:
+    """One entry per AWS Config type counted in the census's account and region whose Terraform
+    types the scan did not read (a type read there has its resources judged or listed one by one),
+    with how many Config counts; or one entry saying the count could not be had, or was empty."""
+    scope = f"{census.account}/{census.region}"
+    if census.problem is not None or not census.counts:
+        why = (f"could not list the types present: {census.problem}" if census.problem is not None else
+               "AWS Config counts no resource here (it is not recording, or has recorded nothing yet)")
+        return [{"address": f"{scope}/{ANY_CONFIG_TYPE}", "resource_type": ANY_CONFIG_TYPE,
+                 "reason": f"{why}: {UNCOUNTED}"}]
+    out = []
+    for name, count in sorted(census.counts.items()):
+        ours = config_types().get(name, ())
+        if census.read & set(ours):
+            continue
+        present = f"present in the account ({count}, per AWS Config)"
+        if not ours:
+            reason = f"{present}: no Terraform type maps to it (policies/types.yaml), so no collector reads it"
+        elif not any(_collected(t) for t in ours):
+            reason = f"{present}: no collector reads {' or '.join(ours)}"
+        else:
+            reason = f"{present}: not read, as no selected rule reads {' or '.join(ours)}"
+        out.append({"address": f"{scope}/{name}", "resource_type": name, "reason": reason, "count": count})
+    return out
+
+
+def _collected(terraform: str) -> bool:
+    """Whether a live collector reads the type: its own, or (a split child) its parent's."""
+    info = type_info(terraform)
+    if info is None:
+        return False
+    return info.collector is not None or any(
+        _collected(parent) for parent in (info.fold or {}).get("parents", ()))
 
 
 def _applies(rule: "Rule", source: str) -> bool:

@@ -45,6 +45,34 @@ _RESTRICTING_KEYS = {
     "kms:viaservice",
 }
 
+#: Name tokens that say a value is a secret (SSM parameter names: ``/prod/db/password``).  Whole
+#: tokens only, so that ``compass`` or ``monkey`` are not secrets; long words also inside a token
+#: (``dbPassword``, ``stripe_apikey``).
+_SECRET_TOKENS = {"password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "tokens", "credential",
+                  "credentials", "creds", "key", "keys", "apikey", "privatekey", "accesskey", "secretkey"}
+_SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "credential", "apikey", "privatekey", "accesskey",
+                 "authtoken")
+#: A ``key`` followed by one of these names a key, not a key's secret material (``/app/kms/key-id``).
+_KEY_REFERENCES = {"id", "ids", "arn", "arns", "alias", "name", "names", "rotation", "pair", "usage", "spec"}
+
+
+def _name_tokens(name: str) -> list[str]:
+    """Lower-case word tokens of a name: split at punctuation and camelCase humps."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
+
+
+def secret_like_name(name: str) -> bool:
+    """Whether a parameter name says its value is a secret (password, token, key, credential...)."""
+    tokens = _name_tokens(name)
+    for index, token in enumerate(tokens):
+        if token in ("key", "keys") and index + 1 < len(tokens) and tokens[index + 1] in _KEY_REFERENCES:
+            continue
+        if token in _SECRET_TOKENS or any(word in token for word in _SECRET_WORDS):
+            return True
+    return False
+
+
 _PHI_TAG_KEYS = {"dataclassification", "classification", "phi", "hipaa", "datatype", "sensitivity"}
 _PHI_TAG_VALUES = {"phi", "ephi", "hipaa", "true", "yes", "pii/phi", "restricted-phi"}
 
@@ -339,6 +367,11 @@ class VendorguardFunctions(jp.Functions):
     def _func_world_ingress_all_ports(self, rules: Any) -> Any:
         """Allow rules open to the world on every port (protocol -1 or 0-65535)."""
         return _world_ingress(rules, None)
+
+    @jp.signature({"types": ["string", "null"]})
+    def _func_secret_like_name(self, name: Any) -> bool:
+        """Whether a name says the value it names is a secret (`secret_like_name`)."""
+        return isinstance(name, str) and secret_like_name(name)
 
     @jp.signature({"types": ["object", "null"]})
     def _func_phi_tagged(self, tags: Any) -> bool:

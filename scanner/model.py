@@ -110,6 +110,26 @@ class Gap:
 
 
 @dataclass(slots=True)
+class Census:
+    """What exists in one account and region by the source's own count — a live account's AWS Config
+    discovered-resource counts — or why it could not be counted.
+
+    A live scan sees only what its collectors read: a resource of a type none reads would vanish
+    without a word.  `coverage` names each type counted here that the scan did not read.
+    """
+
+    account: str
+    region: str
+    #: Count by AWS Config resource type (``AWS::S3::Bucket``), only types with at least one.
+    counts: dict[str, int]
+    #: The Terraform types the scan read here (its collectors' types, and the split children they
+    #: read inline with their parents).
+    read: frozenset[str]
+    #: Why the counts could not be had (a denied call); None when `counts` is the answer.
+    problem: str | None = None
+
+
+@dataclass(slots=True)
 class Result:
     """One rule's verdict on one resource, with the evidence that decided it."""
 
@@ -185,6 +205,9 @@ class Inventory:
     #: Split children the fold stage consumed (those tied to a parent are in `folded`): `coverage`
     #: counts each as evaluated through its parent, or lists it.
     consumed: list[Resource] = field(default_factory=list)
+    #: What the source says exists, per account and region (live AWS only): `coverage` names the
+    #: types present that were not read.
+    census: list[Census] = field(default_factory=list)
     #: How this source ties a split child to its parent (`folding.Resolver`): used once by the
     #: pipeline's fold stage, then dropped.
     resolver: Callable[..., Any] | None = field(default=None, repr=False, compare=False)

@@ -2,9 +2,9 @@
 
 Rules name Terraform types; everything else known about a type — what it is (`kind`), its Pulumi
 tokens, renames and maps, how it folds into a parent, whether an account or region has at most one
-of it, its ASFF type, the live collector that reads it — is one `TypeInfo` here.  The consumers
-(folding, the engine's singletons, the Pulumi reader, the ASFF report) read this table and nothing
-else.
+of it, its ASFF type, the live collector that reads it, the AWS Config types that count it — is one
+`TypeInfo` here.  The consumers (folding, the engine's singletons, the Pulumi reader, the ASFF
+report, coverage) read this table and nothing else.
 
 A light module: PyYAML and importlib.resources only.  The file is validated when it loads: an
 unknown key, a token listed twice, a kind outside `KINDS`, a fold parent without a record… is a
@@ -31,13 +31,14 @@ SCOPES = ("account", "region")
 FOLD_MODES = ("set", "append", "merge")
 
 _TOP_KEYS = frozenset({"maps_everywhere", "not_resources", "types"})
-_RECORD_KEYS = frozenset({"kind", "singleton", "asff", "collector", "fold", "pulumi"})
+_RECORD_KEYS = frozenset({"kind", "singleton", "asff", "collector", "config", "fold", "pulumi"})
 _PULUMI_KEYS = frozenset({"tokens", "renames", "maps"})
 _FOLD_KEYS = frozenset({"parents", "link", "parent_keys", "into", "into_expr", "into_choices", "mode", "value"})
 _FOLD_REQUIRED = frozenset({"parents", "link", "parent_keys", "mode"})
 _TERRAFORM = re.compile(r"^aws_[a-z0-9]+(_[a-z0-9]+)*$")
 _ASFF = re.compile(r"^Aws[A-Z][A-Za-z0-9]*$")
 _COLLECTOR = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_CONFIG = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 _TOKEN = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9/._-]+:[A-Za-z0-9]+$")
 
 
@@ -62,6 +63,9 @@ class TypeInfo:
     asff: str | None = None
     #: The name of the live collector class that reads this type; None: no collector does.
     collector: str | None = None
+    #: The AWS Config resource types (``AWS::S3::Bucket``) whose discovered-resource counts include
+    #: resources of this type; empty: none does.
+    config: tuple[str, ...] = ()
 
     def is_(self, kind: str) -> bool:
         """Whether the type is of `kind` (one of `KINDS`)."""
@@ -166,10 +170,14 @@ def _record(terraform: Any, spec: Any) -> TypeInfo:
     collector = spec.get("collector")
     if collector is not None and not (isinstance(collector, str) and _COLLECTOR.match(collector)):
         raise _fail(where, f"`collector` {collector!r} is not a collector class name")
+    config = _strings(spec["config"], where, "config") if "config" in spec else ()
+    for name in config:
+        if not _CONFIG.match(name):
+            raise _fail(where, f"`config` {name!r} is not an AWS Config resource type (AWS::Service::Type)")
     tokens, renames, maps = _pulumi(spec["pulumi"], where) if "pulumi" in spec else ((), MappingProxyType({}), frozenset())
     fold = _fold(spec["fold"], where) if "fold" in spec else None
     return TypeInfo(terraform=terraform, kind=kind, tokens=tokens, renames=renames, maps=maps, fold=fold,
-                    singleton=singleton, asff=asff, collector=collector)
+                    singleton=singleton, asff=asff, collector=collector, config=config)
 
 
 def parse(raw: Any) -> TypesFile:
@@ -242,6 +250,17 @@ def asff_type(terraform: str) -> str | None:
     """The ASFF resource type of a Terraform type, where there is a plain one."""
     info = type_info(terraform)
     return info.asff if info else None
+
+
+@cache
+def config_types() -> Mapping[str, tuple[str, ...]]:
+    """AWS Config resource type → the Terraform types it counts (one Config type can count several:
+    ``AWS::EC2::SecurityGroup`` is every group, default or not)."""
+    out: dict[str, list[str]] = {}
+    for terraform, info in type_table().items():
+        for name in info.config:
+            out.setdefault(name, []).append(terraform)
+    return MappingProxyType({name: tuple(types) for name, types in out.items()})
 
 
 def fold_specs() -> dict[str, Mapping[str, Any]]:

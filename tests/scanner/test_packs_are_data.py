@@ -255,7 +255,7 @@ def test_evidence_expressions_run_through_the_same_compiler(tmp_path: Path) -> N
 #: could call must be one of jmespath's own pure built-ins.
 DOMAIN_FUNCTIONS = {"denies_insecure_transport", "grants_full_admin", "public_grants", "untrusted_principals",
                     "world_ingress", "world_ingress_all_ports", "phi_tagged", "count", "from_json", "lower",
-                    "own_account", "resource_type"}
+                    "own_account", "resource_type", "secret_like_name"}
 JMESPATH_BUILTINS = {"abs", "avg", "ceil", "contains", "ends_with", "floor", "join", "keys", "length", "map", "max",
                      "max_by", "merge", "min", "min_by", "not_null", "reverse", "sort", "sort_by", "starts_with", "sum",
                      "to_array", "to_number", "to_string", "type", "values"}

@@ -1,6 +1,6 @@
 """One record per resource type (`policies/types.yaml`, `scanner/types.py`): complete, consistent with
-the rules, the collectors and the fold table, valid against its schema, and its ASFF types checked
-against botocore's Security Hub model (an oracle no one here wrote)."""
+the rules, the collectors and the fold table, valid against its schema, and its ASFF and AWS Config
+types checked against botocore's Security Hub and Config models (oracles no one here wrote)."""
 from __future__ import annotations
 
 import copy
@@ -23,6 +23,7 @@ from vendorguard.scanner.types import (
     KINDS,
     TypeInfo,
     asff_type,
+    config_types,
     fold_specs,
     of_kind,
     parse,
@@ -123,7 +124,8 @@ def test_every_record_has_a_valid_kind() -> None:
 def test_singleton_scopes() -> None:
     assert singletons("region") == {"aws_guardduty_detector", "aws_securityhub_account", "aws_macie2_account",
                                     "aws_inspector2_enabler", "aws_ebs_encryption_by_default",
-                                    "aws_config_configuration_recorder"}
+                                    "aws_config_configuration_recorder", "aws_glue_data_catalog_encryption_settings",
+                                    "aws_emr_block_public_access_configuration"}
     assert singletons("account") == {"aws_iam_account_password_policy", "aws_s3_account_public_access_block",
                                      "aws_iam_account_summary"}
     assert singletons() == singletons("region") | singletons("account")
@@ -150,6 +152,19 @@ def test_asff_types_are_security_hub_resource_types() -> None:
         assert f"{asff}Details" in shapes, f"{terraform}: {asff} has no {asff}Details shape in botocore"
         assert details.get(asff) == f"{asff}Details", f"{terraform}: ResourceDetails has no {asff} member"
     assert not set(ASFF_WITHOUT_DETAILS) - set(named.values()), "an exception no record needs"
+
+
+def test_config_types_are_aws_config_resource_types() -> None:
+    """Every `config` value is a member of the ``ResourceType`` enum of botocore's own Config model:
+    a misspelt type would never match what GetDiscoveredResourceCounts answers, and the type it
+    stands for would be named as "not read" in every live scan."""
+    enum = set(botocore.session.get_session().get_service_model("config").shape_for("ResourceType").enum)
+    named = {t: info.config for t, info in type_table().items() if info.config}
+    assert len(named) >= 50
+    wrong = {t: [c for c in config if c not in enum] for t, config in named.items()}
+    assert {t: c for t, c in wrong.items() if c} == {}
+    assert config_types()["AWS::EC2::SecurityGroup"] == ("aws_security_group", "aws_default_security_group")
+    assert config_types()["AWS::S3::Bucket"] == ("aws_s3_bucket",)
 
 
 def test_the_asff_report_reads_the_records() -> None:
@@ -199,6 +214,10 @@ BAD = [
      "aws_flow_log: `fold.mode` is 'prepend'"),
     ("bad asff", lambda r: r["types"]["aws_s3_bucket"].update(asff="S3Bucket"),
      "aws_s3_bucket: `asff` 'S3Bucket' is not an ASFF resource type"),
+    ("bad config", lambda r: r["types"]["aws_s3_bucket"].update(config=["AWS::S3:Bucket"]),
+     "aws_s3_bucket: `config` 'AWS::S3:Bucket' is not an AWS Config resource type"),
+    ("config listed twice", lambda r: r["types"]["aws_s3_bucket"].update(config=["AWS::S3::Bucket"] * 2),
+     "aws_s3_bucket: `config` lists ['AWS::S3::Bucket'] twice"),
     ("not_resources with tokens", lambda r: r["not_resources"].update(aws_sqs_queue="no"),
      "aws_sqs_queue: named in not_resources but has Pulumi tokens"),
 ]

@@ -15,8 +15,13 @@ from .session import DATA_READS, SESSION_CALLS, Identity
 
 IAM_PREFIX = {
     "efs": "elasticfilesystem", "elbv2": "elasticloadbalancing", "opensearch": "es", "s3control": "s3",
-    "dynamodbstreams": "dynamodb", "stepfunctions": "states",
+    "dynamodbstreams": "dynamodb", "stepfunctions": "states", "emr": "elasticmapreduce",
+    "elb": "elasticloadbalancing",
 }
+
+#: Services whose IAM actions are HTTP verbs on resource paths: every read is `apigateway:GET`
+#: (AWS's service authorization reference for Amazon API Gateway management, v1 and v2 alike).
+HTTP_VERB_SERVICES = frozenset({"apigateway", "apigatewayv2"})
 
 IRREGULAR = {
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
@@ -43,6 +48,8 @@ NEEDS_NO_PERMISSION = frozenset({("sts", "GetCallerIdentity")})
 
 
 def iam_action(service: str, operation: str) -> str:
+    if service in HTTP_VERB_SERVICES and operation.startswith("Get"):
+        return "apigateway:GET"
     return IRREGULAR.get((service, operation)) or f"{IAM_PREFIX.get(service, service)}:{operation}"
 
 

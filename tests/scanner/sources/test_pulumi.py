@@ -60,7 +60,9 @@ def everything_printed(inventory, results) -> str:
 
 # -- the mapping table ------------------------------------------------------------------------------------
 def _types_the_rules_read() -> set[str]:
-    types = {t for rule in CATALOG.rules.values() for t in rule.resource_types}
+    # Rules whose `sources` leave Pulumi out read types pulumi-aws no longer has (EC2-Classic's).
+    types = {t for rule in CATALOG.rules.values() if rule.sources is None or "pulumi" in rule.sources
+             for t in rule.resource_types}
     return types | set(fold_table())
 
 

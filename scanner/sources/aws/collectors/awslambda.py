@@ -1,5 +1,6 @@
-"""Lambda functions (from ListFunctions — never GetFunction, which hands out the code) and the
-permissions in each function's resource policy (GetPolicy), one resource per statement.
+"""Lambda functions (from ListFunctions — never GetFunction, which hands out the code), the
+permissions in each function's resource policy (GetPolicy), one resource per statement, and each
+function's URLs (ListFunctionUrlConfigs).
 
 Environment variables: ListFunctions returns their values; they are not copied into any resource
 (no rule reads them), so they never reach a rule, a report or a log.
@@ -141,3 +142,40 @@ class Permissions(Collector):
         for permission in found:
             ctx.emit("aws_lambda_permission", f"{arn}/permission/{permission['statement_id']}",
                      {"function_name": name, **permission})
+
+
+def _qualifier(function_arn: str) -> str | None:
+    """The alias of a URL's function ARN (``...:function:name:alias``); None for the unqualified function."""
+    parts = function_arn.split(":")
+    return parts[7] if len(parts) > 7 else None
+
+
+class FunctionUrls(Collector):
+    """Function URLs (ListFunctionUrlConfigs, per function: a URL may belong to the function or to
+    any of its aliases)."""
+
+    types = ("aws_lambda_function_url",)
+    service = "lambda"
+    operations = (("lambda", "ListFunctions"), ("lambda", "ListFunctionUrlConfigs"))
+
+    def collect(self, ctx: Ctx) -> None:
+        ctx.each(_functions(ctx), lambda fn: self._function(ctx, fn))
+
+    def _function(self, ctx: Ctx, fn: dict[str, Any]) -> None:
+        arn, name = named(fn, "FunctionArn", "lambda", "ListFunctions"), fn.get("FunctionName")
+        reads = ctx.reads("lambda")
+        configs = reads.paginate("ListFunctionUrlConfigs", "FunctionUrlConfigs", FunctionName=arn)
+        if configs is UNKNOWN:
+            # Whether the function has URLs could not be read: one resource standing for them, UNKNOWN.
+            ctx.emit("aws_lambda_function_url", f"{arn}/urls",
+                     {"function_name": name, "authorization_type": UNKNOWN}, reads)
+            return
+        for config in configs:
+            url_function = config.get("FunctionArn") or arn
+            url_reads = ctx.reads("lambda")
+            ctx.emit("aws_lambda_function_url", f"{url_function}/url", {
+                "function_name": name, "function_arn": url_function, "qualifier": _qualifier(url_function),
+                "function_url": config.get("FunctionUrl"),
+                "authorization_type": url_reads.member(config, "AuthType", "ListFunctionUrlConfigs"),
+                "invoke_mode": config.get("InvokeMode"),
+            }, url_reads)

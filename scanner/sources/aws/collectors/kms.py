@@ -32,6 +32,20 @@ def aws_managed_key_arn(ctx: Ctx, alias: str, region: str | None = None) -> tupl
     return ctx.memo.get(("kms", where, "DescribeKey", alias), lookup)
 
 
+def customer_key(ctx: Ctx, key: Any, alias: str, reasons: list[str]) -> Any:
+    """A resource's encryption key as Terraform's ``kms_key_id`` shows a customer managed key:
+    the key when it is one; "" when it is the AWS managed key behind `alias` (services name that
+    key when none was chosen, so its presence says nothing about who controls decryption);
+    UNKNOWN when that cannot be told (the reason goes to `reasons`).  Absent stays absent."""
+    if not key:
+        return key
+    managed, why = aws_managed_key_arn(ctx, alias)
+    reasons.extend(why)
+    if managed is UNKNOWN:
+        return UNKNOWN
+    return "" if managed and (key == managed or managed.endswith(f"/{key}")) else key
+
+
 def _rotation(response: dict[str, Any]) -> tuple[bool, Any]:
     return bool(response.get("KeyRotationEnabled")), response.get("RotationPeriodInDays")
 

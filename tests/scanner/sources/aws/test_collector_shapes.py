@@ -237,8 +237,9 @@ class Generator:
     def map(self, shape: Any, path: tuple[str, ...], stack: frozenset[str], base: bool) -> dict[str, Any]:
         count = self.case.map_entries
         self.types.add(shape.key.type_name)
+        low, high = shape.key.metadata.get("min", 0), shape.key.metadata.get("max")
         keys = list(shape.key.enum) if shape.key.enum and count else [
-            f"{path[-1]}-key{i}" for i in range(count)]
+            f"{path[-1]}-key{i}".ljust(low, "x")[:high] for i in range(count)]
         if shape.key.enum and self.case.new_enum and count:
             keys = [NEW_ENUM]
         return {k: self.value(shape.value, path + (k,), stack, base) for k in keys}

@@ -372,6 +372,19 @@ def verdicts(ctx: Ctx, *rule_ids: str) -> dict[tuple[str, str], Status]:
     return {(r.rule_id, r.address): r.status for r in run_engine(inventory, list(rule_ids))}
 
 
+def _no_census(service: str) -> Any:
+    """The Config census these stubbed scans do not exercise (test_uncollected_types does): its
+    call is denied, which the scan reports as a census problem and goes on."""
+    from botocore.exceptions import ClientError
+
+    assert service == "config", service
+
+    def denied(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "stub"}}, "GetDiscoveredResourceCounts")
+
+    return SimpleNamespace(get_discovered_resource_counts=denied)
+
+
 def scan_stubbed(clients: dict[str, Any], *rule_ids: str) -> dict[tuple[str, str], Any]:
     """The scan loop itself (gaps included) over stubbed clients, then the engine."""
     from vendorguard.scanner.catalog import select
@@ -379,7 +392,7 @@ def scan_stubbed(clients: dict[str, Any], *rule_ids: str) -> dict[tuple[str, str
     catalog, _ = select([])
     types = {t for r in rule_ids for t in catalog.rules[r].resource_types}
     account = SimpleNamespace(account=ACCOUNT, partition="aws", identity="stub",
-                              client=lambda service, _region: clients[service])
+                              client=lambda service, _region: clients.get(service) or _no_census(service))
     [inventory] = scan_accounts([account], [E1], types, source=LiveAws.name, home=E1)  # type: ignore[list-item]
     return {(r.rule_id, r.address): r for r in run_engine(inventory, list(rule_ids))}
 

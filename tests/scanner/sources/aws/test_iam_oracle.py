@@ -20,7 +20,7 @@ from conftest import show_figures
 from vendorguard.scanner.catalog import select
 from vendorguard.scanner.demo import PRIMARY, SECONDARY, seed
 from vendorguard.scanner.sources.aws import LiveAws
-from vendorguard.scanner.sources.aws.iam_policy import DENIED, iam_action, scanning_policy
+from vendorguard.scanner.sources.aws.iam_policy import DENIED, HTTP_VERB_SERVICES, iam_action, scanning_policy
 from vendorguard.scanner.sources.aws.live import Target, declared_operations, scan_live
 from vendorguard.scanner.sources.aws.session import DATA_READS, IDENTITY_CALLS
 
@@ -97,7 +97,9 @@ def test_each_irregular_action_is_documented_for_the_operation_it_stands_for() -
     checked = 0
     for service, operation in sorted(declared_operations()):
         action = iam_action(service, operation)
-        if action.split(":", 1)[1] != operation:
+        # API Gateway's actions are HTTP verbs (apigateway:GET), documented per resource path, not
+        # per operation: the test above holds them to real Read actions the policy allows.
+        if action.split(":", 1)[1] != operation and service not in HTTP_VERB_SERVICES:
             assert documented_operation(action) == operation, (service, operation, action)
             checked += 1
     assert checked >= 4  # ListBuckets, GetBucketEncryption, both public access blocks, …
