@@ -4,11 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean browser
+.PHONY: install test-deps demo test bench clean browser servers
 
 include checkov.mk
 
-install: $(STAMP) checkov browser
+install: $(STAMP) checkov
+
+# What only the tests need, beyond the Python packages: a browser and database servers.
+test-deps: install browser servers
 
 # Reinstalls only when the project's metadata changes; the install is editable, so code and
 # policy edits need nothing.
@@ -21,13 +24,30 @@ $(STAMP): pyproject.toml
 # (root with apt); elsewhere that one test skips and says why.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		echo "installing Debian's chromium (for the HTML reports' browser tests) with apt-get…" && \
 		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; } || \
 		echo "no chromium: the HTML report's browser test will skip"
+
+# PostgreSQL for the store's tests (they start their own server, as `nobody` when run as root, in a
+# temporary directory, on a unix socket), and Redis for the distributed executor's (on loopback, no
+# persistence).  As root with apt, the Debian packages are installed here; elsewhere the tests that
+# need them skip and say why (under CI they fail instead).
+servers:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		echo "installing Debian's postgresql (for the store's tests) with apt-get…" && \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
+		echo "no PostgreSQL server: the store's PostgreSQL tests will skip"
+	@command -v redis-server >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		echo "installing Debian's redis-server (for the distributed executor's tests) with apt-get…" && \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } || \
+		echo "no redis-server: the distributed executor's tests will skip"
 
 demo: install
 	$(BIN)/vendorguard demo --output-dir reports
 
-test: install
+test: test-deps
 	$(BIN)/python -m pytest
 
 bench: install

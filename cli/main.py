@@ -10,7 +10,7 @@ import functools
 import os
 import re
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
 import click
@@ -62,27 +62,52 @@ class Output:
     waivers: str | None
     baseline: str | None
     quiet: bool
+    store: str | None = None
+    vendor: str | None = None
+    #: The store, opened by `check` before the scan: one that cannot be reached fails at once,
+    #: not after a long live scan.
+    opened: Any = field(default=None, init=False, repr=False)
 
     def check(self) -> None:
         if len(self.formats) > 1 and not self.output_dir:
             raise click.UsageError("several --format need --output-dir")
         if self.output and self.output_dir:
             raise click.UsageError("--output and --output-dir are alternatives")
+        if self.vendor is not None and not self.vendor.strip():
+            raise click.UsageError("--vendor needs a name")
+        self.opened = _open_store(self.store, required=False)
+
+    def keep(self, document: dict[str, Any], vendor: str | None = None) -> dict[str, Any]:
+        """Record the scan in the store, if there is one: the document as stored (scan id, each
+        result's first_seen and new), which the reports then show."""
+        if self.opened is None:
+            return document
+        from vendorguard.scanner.store.record import default_vendor
+
+        name = vendor or self.vendor or default_vendor(document)
+        stored = self.opened.record(document, name)
+        if not self.quiet:
+            new = sum(1 for r in stored["results"] if r.get("new"))
+            click.echo(f"kept as scan {stored['scan']['id']} of {name!r} in {self.opened.label}: "
+                       f"{new} failing result{'s' if new != 1 else ''} new since its previous scan", err=True)
+        return stored
 
     def decisions(self) -> Any:
         from vendorguard.scanner.decisions import Decisions
 
         return Decisions.load(self.waivers, self.baseline)
 
-    def emit(self, document: dict[str, Any], results: list[Any]) -> int:
-        """Render and write; the exit code the results call for."""
+    def emit(self, document: dict[str, Any], results: list[Any], stem: str = "vendorguard",
+             vendor: str | None = None) -> int:
+        """Keep (with a store), render and write; the exit code the results call for."""
         from vendorguard.scanner.reports import render, write_file, write_reports
         from vendorguard.scanner.results import exit_code
 
+        document = self.keep(document, vendor)
         formats = list(self.formats or ("table",))
         written: list[Any] = []
         if self.output_dir:
-            written = write_reports(document, formats, self.output_dir, "vendorguard")
+            written = write_reports(document, formats, self.output_dir, stem)
         elif self.output:
             write_file(self.output, render(document, formats[0]))
             written = [self.output]
@@ -125,12 +150,30 @@ _OUTPUT_OPTIONS = [
     click.option("--baseline", type=click.Path(dir_okay=False),
                  help="An earlier JSON report: only new FAILs decide the exit code; fixed ones are listed."),
     click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr."),
+    click.option("--store", metavar="URL",
+                 help="Keep the scan in this store: a file (SQLite), sqlite:///PATH or postgresql://… "
+                      "(default: $VENDORGUARD_STORE)."),
+    click.option("--vendor", help="Whose scan this is, in the store (default: the account id, or the input's file name)."),
 ]
+
+
+def _open_store(value: str | None, required: bool = True) -> Any:
+    """The store `value` (or $VENDORGUARD_STORE) names, opened; None when neither names one."""
+    from vendorguard.scanner.store.location import chosen
+
+    url = chosen(value)
+    if url is None:
+        if required:
+            raise click.UsageError("name the store with --store URL (or $VENDORGUARD_STORE)")
+        return None
+    from vendorguard.scanner.store.db import Store
+
+    return Store.open(url)
 
 
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add the shared options, and hand them to the command as one `out: Output`."""
-    keys = [f.name for f in fields(Output)]
+    keys = [f.name for f in fields(Output) if f.init]
 
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
@@ -162,6 +205,7 @@ class _ScanGroup(click.Group):
                 registered = sources.get(source)
                 factory = _COMMAND_FACTORIES.get(source, _document_command)
                 self.add_command(factory(registered), registered.command)
+            self.add_command(_vendors_command(), "vendors")
         return self.commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -173,7 +217,7 @@ class _ScanGroup(click.Group):
 
 @main.group(cls=_ScanGroup)
 def scan() -> None:
-    """Scan one kind of input: each command below is a registered source (scanner/sources/)."""
+    """Scan one kind of input (each a registered source, scanner/sources/), or every vendor of a vendors file."""
 
 
 _CHECKOV_PATH = click.option(
@@ -273,6 +317,9 @@ def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None)
 _ACCOUNTS = click.option("--accounts", callback=_account_ids,
                          help="Comma-separated account ids to scan through --role-name.")
 _ROLE_NAME = click.option("--role-name", help="Role to assume in each account of --accounts/--org.")
+_BROKER = click.option("--broker", envvar="VENDORGUARD_BROKER", metavar="URL",
+                       help="Run the (account, region) units on the workers of this Redis broker "
+                            "(`vendorguard worker`; default: $VENDORGUARD_BROKER; needs vendorguard[distributed]).")
 
 
 def _aws_command(source: Any) -> click.Command:
@@ -280,7 +327,7 @@ def _aws_command(source: Any) -> click.Command:
 
     def run(profile: str | None, role_arn: str | None, external_id: str | None, regions: str,
             accounts: list[str] | None, org: bool, role_name: str | None, endpoint_url: str | None,
-            out: Output) -> int:
+            broker: str | None, out: Output) -> int:
         from vendorguard.scanner.sources.aws.live import Target
 
         if org and accounts:
@@ -289,7 +336,7 @@ def _aws_command(source: Any) -> click.Command:
                         org=org, role_name=role_name, regions=_csv(regions), endpoint_url=endpoint_url)
         writes_files = bool(out.output or out.output_dir)
         with progress_bar(enabled=not out.quiet and writes_files and sys.stderr.isatty()) as on_progress:
-            report = _scan(source, (), out, target=target, on_progress=on_progress)
+            report = _scan(source, (), out, target=target, on_progress=on_progress, broker=broker)
         return out.emit(report.to_document(), report.results)
 
     return _command(source, run, [
@@ -303,7 +350,58 @@ def _aws_command(source: Any) -> click.Command:
         click.option("--endpoint-url", callback=_endpoint_url,
                      help="A different AWS endpoint (moto, LocalStack, a private endpoint). "
                           "botocore's AWS_ENDPOINT_URL is honoured too."),
+        _BROKER,
     ])
+
+
+def _vendors_command() -> click.Command:
+    """``vendorguard scan vendors vendors.yaml``: every vendor of the file, each scan kept under
+    the vendor's name; one vendor that cannot be scanned is reported and the others go on."""
+
+    def run(vendors_file: str, endpoint_url: str | None, broker: str | None, out: Output) -> int:
+        from vendorguard.scanner import vendors as vendor_file
+        from vendorguard.scanner.errors import InputError as Failed
+
+        if out.output:
+            raise click.UsageError("scan vendors writes one report per vendor and source: use --output-dir")
+        if (out.formats and out.formats != ("table",)) and not out.output_dir:
+            raise click.UsageError(f"--format {out.formats[0]} needs --output-dir (one report per vendor and source)")
+        chosen = vendor_file.load(vendors_file)
+        if out.vendor is not None:
+            chosen = [v for v in chosen if v.name == out.vendor]
+            if not chosen:
+                raise click.UsageError(f"no vendor {out.vendor!r} in {vendors_file}")
+        codes = []
+        for vendor, outcome in vendor_file.scan(vendors_file, chosen, out.packs, out.decisions(), endpoint_url,
+                                                broker):
+            if isinstance(outcome, Failed):
+                click.echo(f"vendorguard: error: vendor {vendor.name!r}: {outcome}", err=True)
+                codes.append(2)
+                continue
+            document = outcome.to_document()
+            stem = _file_stem(f"{vendor.name}-{'-'.join(sorted({i['source'] for i in document['scan']['inputs']}))}")
+            if not out.output_dir and not out.quiet:
+                click.echo(f"== {vendor.name}", err=True)
+            codes.append(out.emit(document, outcome.results, stem=stem, vendor=vendor.name))
+        return max(codes, default=0)
+
+    return _command(_VENDORS, run, [
+        click.argument("vendors_file", metavar="VENDORS.yaml"),
+        click.option("--endpoint-url", callback=_endpoint_url, help="A different AWS endpoint (moto, LocalStack)."),
+        _BROKER,
+    ])
+
+
+class _VENDORS:
+    """What `_command` needs of a source, for the one scan command that is not a source."""
+
+    command = "vendors"
+    summary = "Scan every vendor of a vendors file (schema: policies/schemas/vendors.schema.json)."
+
+
+def _file_stem(name: str) -> str:
+    """A report file name from a vendor's name (text from the vendors file: no path separators)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "vendor"
 
 
 #: Command factories of the sources that do not read JSON files.
@@ -334,24 +432,147 @@ class progress_bar:
 
 
 @main.command()
-@click.argument("results_file", metavar="RESULTS.json")
+@click.argument("results_file", metavar="[RESULTS.json]", required=False)
 @click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
-              help="Format (repeatable with --output-dir). Default: table.")
+              help="Format (repeatable with --output-dir). Default: table; with --store alone: html.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
 @click.option("--output-dir", type=click.Path(file_okay=False))
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True)
 @click.option("--fail-on-unknown", is_flag=True)
 @click.option("--quiet", "-q", is_flag=True)
-def report(results_file: str, formats: tuple[str, ...], output: str | None, output_dir: str | None,
-           fail_on: str, fail_on_unknown: bool, quiet: bool) -> int:
-    """Re-render a saved JSON report in other formats, without scanning again."""
+@click.option("--store", metavar="URL", help="Read from this store instead of a file (default: $VENDORGUARD_STORE).")
+@click.option("--scan", "scan_id", type=click.IntRange(min=1), help="With --store: re-render this stored scan.")
+def report(results_file: str | None, formats: tuple[str, ...], output: str | None, output_dir: str | None,
+           fail_on: str, fail_on_unknown: bool, quiet: bool, store: str | None, scan_id: int | None) -> int:
+    """Re-render a saved JSON report (or a stored scan) in other formats, without scanning again;
+    with --store alone, the portfolio: every vendor's latest scan (html, json or oscal)."""
     _without_cycle_collector()
-    from vendorguard.scanner.inputs import load_results
-
-    document, results = load_results(results_file)
     out = Output((), formats, output, output_dir, fail_on, fail_on_unknown, None, None, quiet)
+    if results_file is not None:
+        if store or scan_id:
+            raise click.UsageError("RESULTS.json, and --store, are alternatives")
+        from vendorguard.scanner.inputs import load_results
+
+        out.check()
+        document, results = load_results(results_file)
+        return out.emit(document, results)
+    if scan_id is None and store is None and not os.environ.get("VENDORGUARD_STORE"):
+        raise click.UsageError("give RESULTS.json, or --store URL")
+    opened = _open_store(store)
     out.check()
-    return out.emit(document, results)
+    with opened:
+        if scan_id is not None:
+            from vendorguard.scanner.inputs import results_of
+
+            document = opened.document(scan_id)
+            return out.emit(document, results_of(document))
+        return _portfolio(opened, out)
+
+
+_PORTFOLIO_FORMATS = {"html": "portfolio.html", "json": "portfolio.json", "oscal": "portfolio.oscal.json"}
+
+
+def _portfolio(store: Any, out: Output) -> int:
+    """The portfolio page, its document, or an OSCAL export of every vendor's latest scan."""
+    import json
+
+    from vendorguard.scanner.reports import write_file
+
+    formats = list(out.formats or ("html",))
+    if unsupported := [f for f in formats if f not in _PORTFOLIO_FORMATS]:
+        raise click.UsageError(f"the portfolio is written as {', '.join(_PORTFOLIO_FORMATS)}, not {unsupported[0]}")
+    rendered = []
+    for fmt in formats:
+        if fmt == "oscal":
+            from vendorguard.scanner.reports import oscal
+
+            text = oscal.render_many(store.latest_documents(), title=f"vendorguard portfolio ({store.label})")
+        elif fmt == "json":
+            text = json.dumps(store.portfolio(), indent=2, sort_keys=True) + "\n"
+        else:
+            from vendorguard.scanner.reports import portfolio
+
+            text = portfolio.render(store.portfolio())
+        rendered.append((fmt, text))
+    if out.output_dir:
+        for fmt, text in rendered:
+            write_file(f"{out.output_dir}/{_PORTFOLIO_FORMATS[fmt]}", text)
+    elif out.output:
+        write_file(out.output, rendered[0][1])
+    else:
+        click.echo(rendered[0][1], nl=False)
+    return 0
+
+
+_STORE = click.option("--store", metavar="URL", help="The store (default: $VENDORGUARD_STORE).")
+_VENDOR = click.option("--vendor", help="Only this vendor's scans.")
+
+
+def _store_view(view: str, formats: tuple[str, ...]) -> Callable[[Callable[..., Any]], click.Command]:
+    """A command that asks the store one question and prints the answer in one of `formats`."""
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        @functools.wraps(func)
+        def wrapper(store: str | None, fmt: str, output: str | None, **kwargs: Any) -> None:
+            from vendorguard.scanner.reports import write_file
+            from vendorguard.scanner.reports.store_views import render
+
+            with _open_store(store) as opened:
+                text = render(view, func(opened, **kwargs), fmt)
+            if output:
+                write_file(output, text)
+            else:
+                click.echo(text, nl=False)
+
+        for option in (_STORE, click.option("--format", "fmt", type=click.Choice(formats), default=formats[0],
+                                              show_default=True),
+                       click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write it to this file.")):
+            wrapper = option(wrapper)
+        return main.command(view)(wrapper)
+
+    return decorate
+
+
+@_store_view("history", ("table", "json"))
+@_VENDOR
+def history(store: Any, vendor: str | None) -> dict[str, Any]:
+    """Every kept scan, newest first."""
+    return store.history(vendor)
+
+
+@_store_view("diff", ("table", "json", "markdown"))
+@_VENDOR
+@click.argument("scans", nargs=-1, type=click.IntRange(min=1), metavar="[FROM TO]")
+def diff(store: Any, vendor: str | None, scans: tuple[int, ...]) -> dict[str, Any]:
+    """What changed between two kept scans (default: the vendor's last two of one source):
+    new, fixed, still failing, and what became decided or undecided."""
+    if len(scans) not in (0, 2):
+        raise click.UsageError("give two scan ids (FROM TO), or none")
+    first, second = scans if scans else (None, None)
+    return store.diff(vendor, first, second)
+
+
+@_store_view("trend", ("table", "json"))
+@_VENDOR
+def trend(store: Any, vendor: str | None) -> dict[str, Any]:
+    """Per vendor, by domain and by HIPAA control: the pass share scan after scan, and the mean
+    time to fix."""
+    return store.trend(vendor)
+
+
+@main.command()
+@click.option("--broker", envvar="VENDORGUARD_BROKER", required=True, metavar="URL",
+              help="The Redis broker the scans send their units to (default: $VENDORGUARD_BROKER).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Units run at once (pool processes).")
+@click.option("--rate", type=click.FloatRange(min=0), default=20, show_default=True,
+              help="AWS calls a second per (account, region, service), in bursts of five times as many, shared "
+                   "by every worker of the broker (EC2's Describe calls refill at 20/s; 0: no shared limit).")
+def worker(broker: str, concurrency: int, rate: float) -> int:
+    """Run live-scan units sent by `scan aws|vendors --broker` until stopped (needs vendorguard[distributed])."""
+    from vendorguard.scanner.sources.aws.live import distributed
+
+    return distributed().start_worker(broker, concurrency, rate)
 
 
 @main.group()
@@ -524,16 +745,24 @@ def _scanning_role_arns(role_arn: str | None, role_name: str | None, accounts: l
 @main.command()
 @click.option("--output-dir", default="reports", show_default=True, type=click.Path(file_okay=False))
 def demo(output_dir: str) -> None:
-    """Seed a realistic billing vendor's account on an embedded AWS endpoint, scan it and the
-    bundled example plan, and write the reports."""
+    """Seed a realistic billing vendor's account on an embedded AWS endpoint, scan it, let the
+    vendor fix a few findings, scan it again, scan the bundled example plan; keep every scan in
+    an embedded store and write the reports, the diff and the portfolio page."""
     from vendorguard.scanner import demo as demo_run
     from vendorguard.scanner.reports import render, write_reports
+    from vendorguard.scanner.reports.store_views import render as render_view
 
-    for label, report in demo_run.run(output_dir):
-        document = report.to_document()
-        click.echo(render(document, "table", color=sys.stdout.isatty()), nl=False)
+    os.makedirs(output_dir, exist_ok=True)  # the demo's own folder (a user's -o never gets one made)
+    reports, fixed = demo_run.run(output_dir)
+    stored, diff, extra = demo_run.keep(output_dir, reports)
+    for (label, _), document in zip(reports, stored):
+        if label != "aws-second-visit":
+            click.echo(render(document, "table", color=sys.stdout.isatty()), nl=False)
         paths = write_reports(document, list(FORMATS), output_dir, label)
         click.echo(f"{label}: wrote " + ", ".join(str(p) for p in paths) + "\n")
+    click.echo(f"{demo_run.VENDOR} then " + "; ".join(fixed) + ", and was scanned again:")
+    click.echo(render_view("diff", diff, "table"))
+    click.echo("kept every scan in " + os.path.join(output_dir, demo_run.STORE) + "; wrote " + ", ".join(extra))
 
 
 @main.group()

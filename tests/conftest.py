@@ -197,3 +197,31 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     client.endpoint = moto_endpoint  # type: ignore[attr-defined]
     return client
+
+
+# -- the store's databases: SQLite files, and a real PostgreSQL server for the session --------------
+@pytest.fixture(scope="session")
+def postgres_socket() -> Any:
+    """The socket directory of a PostgreSQL server started for the session (tests/servers.py)."""
+    from servers import postgres
+
+    with postgres() as socket_dir:
+        yield socket_dir
+
+
+_DATABASES = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store on each database the store supports: an SQLite file, and a fresh
+    database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    socket_dir = request.getfixturevalue("postgres_socket")
+    import psycopg
+
+    name = f"vg_{os.getpid()}_{next(_DATABASES)}"
+    with psycopg.connect(f"host={socket_dir} user=postgres dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql://postgres@/{name}?host={socket_dir}"

@@ -157,7 +157,7 @@ def test_plan_scan_does_not_import_heavy_modules(risky_plan: Path) -> None:
     code = ("import os, sys, runpy\n"
             "real_exit = os._exit\n"
             "def report(code):\n"
-            "    heavy = [m for m in ('boto3', 'botocore', 'pulumi', 'checkov', 'rich', 'jsonschema') if m in sys.modules]\n"
+            "    heavy = [m for m in ('boto3', 'botocore', 'pulumi', 'checkov', 'rich', 'jsonschema', 'sqlalchemy', 'alembic', 'psycopg', 'celery', 'redis') if m in sys.modules]\n"
             "    sys.stderr.write('HEAVY=' + repr(heavy)); sys.stderr.flush(); real_exit(code)\n"
             "os._exit = report\n"
             "sys.argv = ['vendorguard', 'scan', 'plan', PLAN, '--format', 'json']\n"

@@ -21,6 +21,8 @@ take it:
   terminal acts on none), and — json — give the payload back exactly as it came;
   sarif: no ``[text](target)`` left to become an embedded link;
 - junit: parses as XML, no raw control, the payload is text, not markup.
+- oscal: parses, no raw control even decoded, and its markup fields (Markdown in OSCAL JSON)
+  render as inert as the Markdown comment.
 
 A CSV formula is active only in a spreadsheet, and none of the formats is CSV: the check is that
 the formula payloads, with their ``|`` and quotes, break no structure (tables, XML, JSON).
@@ -338,9 +340,30 @@ def active_asff(text: str, payload: str) -> list[str]:
     return ["a raw control character"] if RAW_CONTROLS.search(text) else []
 
 
+def active_oscal(text: str, payload: str) -> list[str]:
+    """OSCAL JSON: no raw control, even decoded; its markup fields (titles, descriptions, remarks,
+    statements: Markdown in OSCAL JSON) rendered together as inert as a PR comment."""
+    strings: list[tuple[str, str]] = []
+
+    def walk(value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif isinstance(value, str):
+            strings.append((key, value))
+
+    walk(json.loads(text))
+    problems = ["a raw control character"] if any(RAW_CONTROLS.search(v) for _, v in strings) else []
+    markup = "\n\n".join(v for k, v in strings if k in ("title", "description", "remarks", "statement"))
+    return problems + active_markdown(markup, payload)
+
+
 CHECKS: dict[str, Callable[[str, str], list[str]]] = {
     "html": active_html, "markdown": active_markdown, "table": active_table, "json": active_json,
-    "sarif": active_sarif, "junit": active_junit, "asff": active_asff,
+    "sarif": active_sarif, "junit": active_junit, "asff": active_asff, "oscal": active_oscal,
 }
 
 
@@ -365,6 +388,37 @@ def test_untrusted_text_is_inert_in_every_format(source: str, label: str, tmp_pa
             TALLY["active"] += 1
             ACTIVE.append(f"{source} {label} in {fmt}: {problems[:3]}")
             active.append((fmt, problems[:3]))
+    assert not active, active
+
+
+@pytest.mark.parametrize("label", list(PAYLOADS))
+def test_untrusted_text_is_inert_in_what_the_store_answers(label: str, tmp_path: Path) -> None:
+    """The same payloads, kept under a hostile vendor name in a real store, then through every
+    view of it: history / diff / trend as tables, the diff as Markdown, the portfolio page."""
+    from htmlpage import assert_inert
+
+    from vendorguard.scanner.reports import portfolio
+    from vendorguard.scanner.reports.store_views import render as view
+    from vendorguard.scanner.store.db import Store
+
+    payload = PAYLOADS[label]
+    before = document_for("plan", payload, tmp_path)
+    after = json.loads(json.dumps(before))
+    for result in after["results"]:  # everything that passed now fails: new in the diff, each with the payload
+        if result["status"] == "PASS":
+            result["status"] = "FAIL"
+    vendor = f"vendor {payload}"
+    with Store.open(str(tmp_path / "store.db")) as store:
+        store.record(before, vendor)
+        store.record(after, vendor)
+        answers = {"history": store.history(), "diff": store.diff(vendor, None, None), "trend": store.trend()}
+        page = portfolio.render(store.portfolio())
+    assert answers["diff"]["new"] and any(payload in r["address"] for r in answers["diff"]["new"])
+    assert_inert(page)  # the portfolio page's own check: only its script and style, nothing planted
+    active = []
+    for name, answer in answers.items():
+        active += [(f"{name} table", p) for p in [active_table(view(name, answer, "table"), payload)] if p]
+    active += [("diff markdown", p) for p in [active_markdown(view("diff", answers["diff"], "markdown"), payload)] if p]
     assert not active, active
 
 

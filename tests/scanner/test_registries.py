@@ -30,6 +30,14 @@ def test_the_schemas_name_exactly_the_registered_sources() -> None:
     assert set(inputs["source"]["enum"]) == set(sources.names())
 
 
+def test_a_vendors_file_names_its_files_by_the_commands_of_the_file_sources() -> None:
+    """`files: {plan: [...], state: [...]}` in vendors.yaml: keyed by `vendorguard scan <command>`,
+    one key per source that reads files (every source but the live one)."""
+    files = _schema("vendors.schema.json")["properties"]["vendors"]["items"]["properties"]["files"]
+    offline = {sources.get(name).command for name in sources.names() if sources.get(name).offline}
+    assert set(files["propertyNames"]["enum"]) == offline
+
+
 def test_the_schemas_name_exactly_the_model_s_severities_statuses_and_domains() -> None:
     policy = _schema("policy.schema.json")
     results = _schema("results.schema.json")

@@ -22,12 +22,14 @@ class LiveAws(Source):
 
     def read(self, inputs: Sequence[str], selection: "Selection", *, target: "Target",
              tuning: "Tuning | None" = None, on_progress: Callable[[int, int], None] | None = None,
-             **_: Any) -> Reading:
-        """Inventories of every targeted account, with the API calls made per service."""
+             broker: str | None = None, vendor: str | None = None, **_: Any) -> Reading:
+        """Inventories of every targeted account, with the API calls made per service; with a
+        `broker`, read by the workers behind it."""
         from .live import scan_live  # boto3: ~0.3 s to import, needed only here
 
         types = {t for rule in selection.rules for t in rule.resource_types}
-        inventories, guard = scan_live(target, types, source=self.name, tuning=tuning, on_progress=on_progress)
+        inventories, guard = scan_live(target, types, source=self.name, tuning=tuning, on_progress=on_progress,
+                                       broker=broker, vendor=vendor)
         calls: dict[str, int] = {}
         for (service, _op), count in sorted(guard.calls.items()):
             calls[service] = calls.get(service, 0) + count

@@ -2,30 +2,26 @@
 
 One `Inventory` per account, complete (absence means absence), with a `Gap` for every listing that
 could not be read — AccessDenied, a region not enabled, throttling past the retries, a timeout —
-so the rules over it are UNKNOWN with the reason instead of silently clean.
+so the rules over it are UNKNOWN with the reason instead of silently clean; and, per region, AWS
+Config's count of what exists (`census`), so that the types no collector read are named too.
 """
 from __future__ import annotations
 
 import ctypes
-import threading
+import dataclasses
+import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ...errors import InputError
-from ...model import Gap, Inventory, Resource
-from ...types import fold_specs
+from ...model import Gap, Inventory
 from . import collectors  # noqa: F401 - registers every collector
-from .collector import CallFailed, Collector, Ctx, Memo, error_reason
-from .session import AccountSession, AwsAccess, Guard, ReadOnlyViolation, Tuning
-
-
-def needed_collectors(resource_types: Iterable[str]) -> list[type[Collector]]:
-    """The collectors that produce any of the types the selected rules read — nothing else runs."""
-    wanted = set(resource_types)
-    return [c for c in Collector.registry if wanted & set(c.types)]
+from .collector import Collector, error_reason
+from .session import AccountSession, AwsAccess, Guard, Tuning
+from .units import (Access, Unit, census_of, gaps_of, needed_collectors, read_types, resources_of,
+                    run_unit)
 
 
 def declared_operations(collector_types: Iterable[type[Collector]] | None = None) -> set[tuple[str, str]]:
@@ -73,78 +69,69 @@ def organization(access: AwsAccess) -> str:
         return f"not read: {error_reason(exc, 'organizations', 'DescribeOrganization')}"
 
 
-@dataclass
-class _Task:
-    account: AccountSession
-    collector: type[Collector]
-    region: str
-    scope_region: str | None  # None for account-wide collectors
+def plan_units(scan: str, accounts: list[AccountSession], regions: list[str], resource_types: Iterable[str], *,
+               home: str, access: Callable[[AccountSession], Access] = lambda _: Access(),
+               vendor: str | None = None) -> list[Unit]:
+    """One unit per (account, region); each account's account-wide collectors run once, in its
+    unit of the home region (or of its first region, when the home region is not scanned)."""
+    types = tuple(sorted(set(resource_types)))
+    globals_at = home if home in regions else (regions[0] if regions else None)
+    return [Unit(scan, account.account, region, home, types, access(account), region == globals_at, vendor)
+            for account in accounts for region in regions]
+
+
+def run_locally(units: list[Unit], sessions: dict[str, AccountSession], workers: int = 16,
+                on_progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+    """The local executor: units on a thread pool in this process, through the accounts' sessions
+    already open here; as many collectors at once, in all, as `workers`."""
+    outer = max(1, min(len(units), 4))
+    done = 0
+    answers: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(max_workers=outer) as pool:
+        futures = [pool.submit(run_unit, unit, sessions[unit.account], max(4, workers // outer)) for unit in units]
+        for future in as_completed(futures):
+            future.result()  # a ReadOnlyViolation is a bug: let it stop the scan loudly
+            done += 1
+            if on_progress:
+                on_progress(done, len(units))
+        answers = [future.result() for future in futures]
+    return answers
+
+
+def inventories_of(accounts: list[AccountSession], regions: list[str], resource_types: Iterable[str],
+                   answers: list[dict[str, Any]], *, source: str) -> list[Inventory]:
+    """One inventory per account from its units' answers, in the units' order, wherever they ran."""
+    chosen = needed_collectors(resource_types)
+    collected, inline = read_types(resource_types)
+    uncovered = sorted(set(resource_types) - collected - inline)
+    by_account: dict[str, list[dict[str, Any]]] = {a.account: [] for a in accounts}
+    for answer in answers:
+        by_account[answer["account"]].append(answer)
+    inventories = []
+    for account in accounts:
+        mine = by_account[account.account]
+        gaps = [Gap(t, "no collector reads this resource type", account.account) for t in uncovered]
+        gaps += [g for answer in mine for g in gaps_of(answer)]
+        inventories.append(Inventory(
+            source=source, origin=account.account, resources=[r for a in mine for r in resources_of(a, source)],
+            gaps=sorted(gaps, key=lambda g: (g.region or "", g.resource_type)),
+            complete=True, scopes={(account.account, r) for r in regions}, census=[census_of(a) for a in mine],
+            metadata={"identity": account.identity, "regions": regions,
+                      "collectors": sorted(c.__name__ for c in chosen)},
+        ))
+    return inventories
 
 
 def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_types: Iterable[str], *,
                   source: str, home: str = "us-east-1", workers: int = 16,
                   on_progress: Callable[[int, int], None] | None = None) -> list[Inventory]:
-    """Run the needed collectors over every account and region; one inventory per account."""
-    chosen = needed_collectors(resource_types)
-    tasks = [
-        _Task(account, collector, home if collector.global_ else region,
-              None if collector.global_ else region)
-        for account in accounts
-        for collector in chosen
-        for region in ([home] if collector.global_ else regions)
-    ]
-    found: dict[str, list[Resource]] = {a.account: [] for a in accounts}
-    gaps: dict[str, list[Gap]] = {a.account: [] for a in accounts}
-    lock = threading.Lock()
-    memos = {a.account: Memo() for a in accounts}
-    done = 0
-
-    def run(task: _Task) -> None:
-        ctx = Ctx(task.account.account, task.region, task.account.partition, task.account.client,
-                  memos[task.account.account], source=source)
-        try:
-            task.collector().collect(ctx)
-        except ReadOnlyViolation:
-            raise
-        except CallFailed as exc:
-            reason = exc.reason
-        except Exception as exc:  # noqa: BLE001 - an answer we could not shape: unknown, not a crash
-            reason = f"{task.collector.__name__} could not read the response: {type(exc).__name__}: {exc}"
-        else:
-            with lock:
-                found[task.account.account].extend(ctx.resources)
-            return
-        with lock:
-            gaps[task.account.account].extend(
-                Gap(t, reason, task.account.account, task.scope_region) for t in task.collector.types)
-
-    collected = {t for c in chosen for t in c.types}
-    # A split child (an ingress rule, a bucket's versioning) is read inline with its parent.
-    inline = {t for t, spec in fold_specs().items() if collected & set(spec["parents"])}
-    uncovered = set(resource_types) - collected - inline
-    for account in accounts:
-        gaps[account.account].extend(Gap(t, "no collector reads this resource type", account.account)
-                                     for t in sorted(uncovered))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run, t) for t in tasks]
-        for future in as_completed(futures):
-            future.result()  # a ReadOnlyViolation is a bug: let it stop the scan loudly
-            done += 1
-            if on_progress:
-                on_progress(done, len(tasks))
-    return [
-        Inventory(
-            source=source, origin=account.account, resources=found[account.account],
-            gaps=sorted(gaps[account.account], key=lambda g: (g.region or "", g.resource_type)),
-            complete=True, scopes={(account.account, r) for r in regions},
-            metadata={"identity": account.identity, "regions": regions,
-                      "collectors": sorted(c.__name__ for c in chosen)},
-        )
-        for account in accounts
-    ]
+    """Run the needed collectors over every account and region, here; one inventory per account."""
+    units = plan_units(uuid.uuid4().hex, accounts, regions, resource_types, home=home)
+    answers = run_locally(units, {a.account: a for a in accounts}, workers, on_progress)
+    return inventories_of(accounts, regions, resource_types, answers, source=source)
 
 
-@dataclass
+@dataclasses.dataclass
 class Target:
     """Where to scan: the caller's own account, one role, or a list of accounts by role name."""
 
@@ -156,6 +143,18 @@ class Target:
     role_name: str | None = None
     regions: list[str] | None = None  # None or ["all"]: every enabled region
     endpoint_url: str | None = None
+    #: Where `external_id` was read from (vendors.yaml's ``{"env": NAME}`` or ``{"file": PATH}``):
+    #: what a distributed scan sends its workers instead of the value.
+    external_id_ref: dict[str, str] | None = None
+
+    def access(self, opened: AwsAccess, account: AccountSession) -> Access:
+        """How another process reaches `account` as this target does — by reference only."""
+        if self.external_id and not self.external_id_ref:
+            raise InputError("--external-id", "its value would travel in broker messages: with --broker, name the "
+                                              "ExternalId by reference (a vendors file's external_id: {env: NAME})")
+        role = (f"arn:{account.partition}:iam::{account.account}:role/{self.role_name}"
+                if self.org or self.accounts else self.role_arn)
+        return Access(self.profile, role, self.external_id_ref, opened.endpoint_url, dataclasses.asdict(opened.tuning))
 
 
 def open_accounts(target: Target, guard: Guard, tuning: Tuning | None = None) -> tuple[AwsAccess, list[AccountSession]]:
@@ -182,17 +181,36 @@ def _fewer_malloc_arenas() -> None:
         pass  # not glibc: nothing to tune
 
 
+def distributed() -> Any:
+    """The distributed executor's module: celery and redis are imported only when a broker is named."""
+    try:
+        from . import distributed as module
+    except ImportError as exc:
+        raise InputError("--broker", f"needs the distributed extra (pip install 'vendorguard[distributed]'): {exc}") from None
+    return module
+
+
 def scan_live(target: Target, resource_types: set[str], *, source: str, tuning: Tuning | None = None,
-              on_progress: Callable[[int, int], None] | None = None) -> tuple[list[Inventory], Guard]:
-    """Inventories of every targeted account; the guard (with its call counts) for reporting."""
+              on_progress: Callable[[int, int], None] | None = None, broker: str | None = None,
+              vendor: str | None = None) -> tuple[list[Inventory], Guard]:
+    """Inventories of every targeted account; the guard (with its call counts) for reporting.
+    With a `broker`, the (account, region) units run on the workers behind it (`distributed`):
+    the same units, the same answers, the same inventories."""
     _fewer_malloc_arenas()
     guard = Guard(declared_operations(needed_collectors(resource_types)))
     access, accounts = open_accounts(target, guard, tuning)
     regions, notes = target.regions, []
     if not regions or regions == ["all"]:
         regions, notes = enabled_regions(accounts[0], access.home)
-    inventories = scan_accounts(accounts, regions, resource_types, source=source, home=access.home,
-                                on_progress=on_progress)
+    if broker:
+        run_on_workers = distributed().run_on_workers
+        units = plan_units(uuid.uuid4().hex, accounts, regions, resource_types, home=access.home,
+                           access=lambda account: target.access(access, account), vendor=vendor)
+        answers = run_on_workers(broker, units, guard, on_progress)
+        inventories = inventories_of(accounts, regions, resource_types, answers, source=source)
+    else:
+        inventories = scan_accounts(accounts, regions, resource_types, source=source, home=access.home,
+                                    on_progress=on_progress)
     scanned = {"organization": organization(access)} if target.org else {}
     for inventory in inventories:
         inventory.notes.extend(notes)

@@ -10,6 +10,7 @@ thread-safe, so clients are created under a lock and then shared (clients are).
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import os
 import re
@@ -17,9 +18,10 @@ import threading
 import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
                                  NoCredentialsError, PartialCredentialsError, ReadTimeoutError)
@@ -98,6 +100,9 @@ SESSION_CALLS: tuple[SessionCall, ...] = (
     SessionCall("organizations", "ListAccounts", frozenset({Identity.AUDITOR}), option="--org"),
     # the regions enabled for the account (the scan goes on over botocore's list without it)
     SessionCall("ec2", "DescribeRegions", frozenset({Identity.SCANNING_ROLE}), option="--regions all"),
+    # what exists in each region, counted by AWS Config: the report names the types present that the
+    # scan did not read (coverage); without it, it says that it could not list them
+    SessionCall("config", "GetDiscoveredResourceCounts", frozenset({Identity.SCANNING_ROLE})),
     # botocore's S3RegionRedirectorv2.get_bucket_region: after a request sent to a bucket's wrong
     # region, when neither the error's headers nor its body name the right one, botocore sends
     # HeadBucket itself — through this client, so through the guard — to learn it.
@@ -159,6 +164,9 @@ class AccountSession:
     endpoint_url: str | None
     tuning: Tuning
     identity: str = ""
+    #: Waits, before each call, for the shared rate limit of (account, region, service), when
+    #: workers share one (`distributed.RateLimit`); None in one process, where adaptive retries do.
+    throttle: Callable[[str, str, str], Any] | None = None
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -170,10 +178,36 @@ class AccountSession:
                 client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                              config=self.tuning.config())
                 client.meta.events.register("before-call", self.guard)
+                if self.throttle is not None:
+                    client.meta.events.register("before-call", _throttled(self.throttle, self.account, region, service))
                 if self.endpoint_url:
                     client.meta.events.register("before-sign", _no_host_prefix(self.endpoint_url))
                 self._clients[key] = client
             return client
+
+
+@functools.cache
+def _data_loader() -> Any:
+    return botocore.session.get_session().get_component("data_loader")
+
+
+def _session(**options: Any) -> boto3.session.Session:
+    """A boto3 session on this process's one botocore data loader.  Each session would otherwise
+    parse and keep its own copy of every service model its clients use (about 5 MB a client): the
+    sessions of a 100-account organization held 4 GB."""
+    core = botocore.session.get_session()
+    loader = _data_loader()
+    core.register_component("data_loader", loader)
+    session = boto3.session.Session(botocore_session=core, **options)
+    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))  # boto3 adds its own path each time
+    return session
+
+
+def _throttled(throttle: Callable[[str, str, str], Any], account: str, region: str, service: str) -> Any:
+    def wait(**_: Any) -> None:  # a before-call handler that returned a value would be the response
+        throttle(account, region, service)
+
+    return wait
 
 
 def _no_host_prefix(endpoint_url: str) -> Any:
@@ -285,7 +319,7 @@ class AwsAccess:
             raise InputError(self.endpoint_setting, problem)
         self.tuning = tuning or Tuning()
         try:
-            self.base = boto3.session.Session(profile_name=profile)
+            self.base = _session(profile_name=profile)
         except BotoCoreError as exc:  # unknown profile and the like
             raise InputError(f"profile {profile}", str(exc)) from None
         self.home = region or self.base.region_name or "us-east-1"
@@ -334,9 +368,8 @@ class AwsAccess:
         except (BotoCoreError, ClientError) as exc:
             raise self._problem(f"role {role_arn}", exc) from None
         scrub_from_logs(creds["SecretAccessKey"], creds["SessionToken"])
-        session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
-                                        aws_secret_access_key=creds["SecretAccessKey"],
-                                        aws_session_token=creds["SessionToken"])
+        session = _session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
         return self._wrap(session, f"role {role_arn}")
 
     def organization_accounts(self) -> list[str]:

@@ -33,12 +33,13 @@ def test_the_guard_allows_every_declared_call_and_each_is_granted_to_whoever_mak
 
 def test_the_scanning_policy_grants_region_discovery_and_the_redirect_but_no_data_read() -> None:
     everything = allowed(scanning_policy(declared_operations()))
-    assert {"ec2:DescribeRegions", "s3:ListBucket"} <= everything
+    assert {"ec2:DescribeRegions", "s3:ListBucket", "config:GetDiscoveredResourceCounts"} <= everything
     assert not everything & set(DENIED)
     assert not everything & {"sts:AssumeRole", "organizations:ListAccounts", "organizations:DescribeOrganization"}
     # HeadBucket comes only from an S3 client: a policy for rules that read no bucket does not grant it
     volumes_only = allowed(scanning_policy(declared_operations(needed_collectors({"aws_ebs_volume"}))))
-    assert volumes_only == {"ec2:DescribeRegions", "ec2:DescribeVolumes"}
+    # ...and AWS Config's count of what exists, whatever the rules: the types not read are named
+    assert volumes_only == {"ec2:DescribeRegions", "ec2:DescribeVolumes", "config:GetDiscoveredResourceCounts"}
 
 
 def test_the_auditor_assumes_the_role_and_lists_the_organization_only_for_org() -> None:
