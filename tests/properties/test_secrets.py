@@ -420,8 +420,7 @@ def test_no_pulumi_secret_appears_in_any_output_or_log(tmp_path: Path, debug_log
     inventory = read_pulumi("secrets.stack.json", parse_json("secrets.stack.json", data))
     _, selection = select(packs_with(nosy_pack))
     report = evaluate([inventory], selection, now())
-    unmapped = {"aws_ssm_parameter", "aws_iam_user_login_profile", "aws_secretsmanager_secret_version",
-                "aws_launch_template"}
+    unmapped = {"aws_iam_user_login_profile", "aws_secretsmanager_secret_version", "aws_launch_template"}
     assert_nosy_saw(report, set(NOSY_EVIDENCE) - unmapped)
     assert len(inventory.notes) == len(unmapped), inventory.notes  # read, and reported as not assessed
     # the test tests something: rules read the resources that hold the secrets
