@@ -8,11 +8,11 @@ under the vendor's name.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import secret_refs
 from .catalog import load_checked_yaml
 from .decisions import Decisions
 from .errors import InputError
@@ -31,22 +31,7 @@ class Vendor:
 
     def resolve_external_id(self, origin: str) -> str | None:
         """The ExternalId, read where the reference points, at the moment the scan needs it."""
-        ref = self.external_id
-        if ref is None:
-            return None
-        if "env" in ref:
-            value = os.environ.get(ref["env"])
-            if not value:
-                raise InputError(origin, f"vendor {self.name!r}: environment variable {ref['env']} (its ExternalId) is not set")
-            return value
-        try:
-            lines = Path(ref["file"]).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InputError(origin, f"vendor {self.name!r}: cannot read its ExternalId file {ref['file']}: "
-                                     f"{exc.strerror or exc}") from None
-        if not lines or not lines[0].strip():
-            raise InputError(origin, f"vendor {self.name!r}: its ExternalId file {ref['file']} is empty")
-        return lines[0].strip()
+        return secret_refs.resolve(self.external_id, f"vendor {self.name!r}", origin)
 
 
 def load(path: str) -> list[Vendor]:

@@ -28,6 +28,11 @@ from .iam_policy import iam_action
 
 T = TypeVar("T")
 
+#: Pages of a listing paged by hand (no botocore paginator) before it is called endless: a gap,
+#: never a hang.
+MAX_PAGES = 100
+
+
 class CallFailed(ClientError):
     """A call that could not be made, named in `reason` (``AccessDenied on s3:ListBuckets (IAM
     action s3:ListAllMyBuckets)``).

@@ -127,7 +127,7 @@ _held: dict[str, Any] = {}
 
 
 def _allowed(types: Any) -> set[tuple[str, str]]:
-    from .live import declared_operations, needed_collectors
+    from .units import declared_operations, needed_collectors
 
     return declared_operations(needed_collectors(types))
 
@@ -151,7 +151,7 @@ def _fresh_process(**_: Any) -> None:
 def start_worker(broker: str, concurrency: int, rate: float) -> int:
     """Run a worker in this process until it is stopped: `concurrency` pool processes, each replaced
     after `worker_max_tasks_per_child` units (or past `worker_max_memory_per_child`)."""
-    from .live import _fewer_malloc_arenas
+    from .units import _fewer_malloc_arenas
 
     configure(broker)
     _fewer_malloc_arenas()

@@ -7,7 +7,6 @@ Config's count of what exists (`census`), so that the types no collector read ar
 """
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -20,13 +19,8 @@ from ...model import Gap, Inventory
 from . import collectors  # noqa: F401 - registers every collector
 from .collector import Collector, error_reason
 from .session import AccountSession, AwsAccess, Guard, Tuning
-from .units import (Access, Unit, census_of, gaps_of, needed_collectors, read_types, resources_of,
+from .units import (Access, Unit, _fewer_malloc_arenas, census_of, declared_operations, gaps_of, needed_collectors, read_types, resources_of,
                     run_unit)
-
-
-def declared_operations(collector_types: Iterable[type[Collector]] | None = None) -> set[tuple[str, str]]:
-    chosen = Collector.registry if collector_types is None else collector_types
-    return {op for c in chosen for op in c.operations}
 
 
 def enabled_regions(account: AccountSession, home: str) -> tuple[list[str], list[str]]:
@@ -170,15 +164,6 @@ def open_accounts(target: Target, guard: Guard, tuning: Tuning | None = None) ->
     if target.role_arn:
         return access, [access.assume(target.role_arn, target.external_id)]
     return access, [access.caller()]
-
-
-def _fewer_malloc_arenas() -> None:
-    """glibc gives threads malloc arenas of their own; with a scan's dozens of threads they hold
-    on to fragmented heap (RSS) and contend.  Two arenas hold the same data in less, faster."""
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to tune
 
 
 def distributed() -> Any:

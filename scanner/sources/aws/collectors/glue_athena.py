@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..collector import Collector, Ctx, Reads, named
-
-#: Pages of a hand-paged listing before it is called endless (a gap, never a hang).
-MAX_PAGES = 100
+from ..collector import MAX_PAGES, Collector, Ctx, Reads, named
 
 
 class CatalogEncryption(Collector):
