@@ -79,19 +79,14 @@ def scan_moto(aws: Any, regions: str | list[str] = "us-east-1", packs: list[str]
     """A live scan of the moto server behind the `aws` fixture.  `regions` as `--regions` takes them
     ("us-east-1,eu-west-1") or a list; keywords that are `Target` fields (`role_arn`, `external_id`,
     `accounts`, `org`, `role_name`, …) go to the target, the rest (`tuning`, `decisions`, …) to the scan.
-
-    `tuning` defaults to two attempts a call: moto answers at once and never throttles, so the
-    default eight attempts only add backoff where a call moto cannot serve fails anyway
-    (s3control's account-prefixed host, unimplemented calls)."""
+    Calls are tried twice (`MOTO_ENV`'s AWS_MAX_ATTEMPTS, which the `aws` fixture sets)."""
     import dataclasses
 
     from vendorguard.scanner.sources.aws.live import Target
-    from vendorguard.scanner.sources.aws.session import Tuning
 
     fields = {f.name for f in dataclasses.fields(Target)}
     target = {k: v for k, v in target_or_options.items() if k in fields}
     options = {k: v for k, v in target_or_options.items() if k not in fields}
-    options.setdefault("tuning", Tuning(max_attempts=2))
     regions = regions.split(",") if isinstance(regions, str) else list(regions)
     return scan_aws(Target(endpoint_url=aws.endpoint, regions=regions, **target), packs, **options)
 
@@ -160,22 +155,19 @@ MOTO_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
+    # moto answers at once and never throttles; a call it lacks is a 500, which botocore retries
+    # with backoff (eight attempts would add seconds to every scan, in-process or by the CLI)
+    "AWS_MAX_ATTEMPTS": "2",
 }
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Any:
-    """The URL of a moto server on 127.0.0.1 (a free port), for the whole session."""
-    import logging
+    """The URL of a moto server on 127.0.0.1 (a free port, its own process), for the whole session."""
+    from servers import moto
 
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto() as url:
+        yield url
 
 
 @pytest.fixture

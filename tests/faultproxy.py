@@ -56,19 +56,29 @@ class Request:
             '"nexttoken"' in text or '"marker"' in text
 
 
-@functools.cache
 def _rest_operations(signing_name: str) -> list[tuple[str, re.Pattern[str], frozenset[str], int, str]]:
     """(method, path pattern, required query keys, specificity, operation) for every REST
     operation of the services signed as `signing_name`, from botocore's own service models."""
+    return _rest_table().get(signing_name, [])
+
+
+@functools.cache
+def _rest_table() -> dict[str, list[tuple[str, re.Pattern[str], frozenset[str], int, str]]]:
+    """`_rest_operations` for every signing name, built once from the models of the services the
+    collectors declare — the scanner calls no other (its session refuses undeclared calls), and
+    loading all of botocore's 400-odd models would take seconds."""
     import botocore.session
 
+    import vendorguard.scanner.sources.aws.collectors  # noqa: F401 - registers every collector
+    from vendorguard.scanner.sources.aws.units import declared_operations
+
     session = botocore.session.get_session()
-    table = []
-    for name in session.get_available_services():
+    table: dict[str, list[tuple[str, re.Pattern[str], frozenset[str], int, str]]] = {}
+    for name in sorted({service for service, _ in declared_operations()}):
         model = session.get_service_model(name)
-        signing = model.metadata.get("signingName") or model.metadata.get("endpointPrefix")
-        if signing != signing_name or model.protocol not in ("rest-json", "rest-xml"):
+        if model.protocol not in ("rest-json", "rest-xml"):
             continue
+        signing = model.metadata.get("signingName") or model.metadata.get("endpointPrefix")
         for op_name in model.operation_names:
             http = model.operation_model(op_name).http
             path, _, query = http["requestUri"].partition("?")
@@ -76,7 +86,7 @@ def _rest_operations(signing_name: str) -> list[tuple[str, re.Pattern[str], froz
             pattern = re.sub(r"\\\{[^}]+?\\\}", "([^/]+)", pattern)
             required = frozenset(q.split("=")[0] for q in query.split("&") if q)
             literal = len(re.sub(r"\{[^}]+\}", "", path)) + 10 * len(required)
-            table.append((http["method"], re.compile(f"^{pattern}/?$"), required, literal, op_name))
+            table.setdefault(signing, []).append((http["method"], re.compile(f"^{pattern}/?$"), required, literal, op_name))
     return table
 
 

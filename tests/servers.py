@@ -4,7 +4,9 @@ PostgreSQL refuses to run as root (and CI runs as root), so as root the server r
 in a directory that user owns; it listens only on a unix socket in that directory.  The binaries
 come from Debian's `postgresql` package (`make install` installs it where it can); without them,
 the PostgreSQL half of the store's suite fails under CI and skips elsewhere, saying why.  Redis (the distributed
-executor's broker) runs on loopback, without persistence, from Debian's `redis-server`.
+executor's broker) runs on loopback, without persistence, from Debian's `redis-server`.  The moto
+server runs in a process of its own, so that it answers on one core while the scanner runs on the
+other (in the tests' process it would share one interpreter lock with the scanner's threads).
 """
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import urllib.request
 import time
 from pathlib import Path
 from typing import Iterator
@@ -89,6 +93,36 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def moto(**settings: str) -> Iterator[str]:
+    """A moto server in its own process on a free loopback port; its URL.  `settings` are moto's
+    environment variables for the server (e.g. ``INITIAL_NO_AUTH_ACTION_COUNT``)."""
+    port, home = _free_port(), Path(tempfile.mkdtemp(prefix="vg-moto-"))
+    env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false", **settings}
+    with open(home / "moto.log", "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                  stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60  # the server imports moto first: seconds on a busy machine
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto did not start: {(home / 'moto.log').read_text()[-2000:]}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 class RedisServer:

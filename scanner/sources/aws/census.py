@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, PaginationError
 
 from ...model import Census
-from .collector import CallFailed, error_reason, named
+from .collector import MAX_PAGES, CallFailed, error_reason, named
 from .session import AccountSession
 
 SERVICE, OPERATION = "config", "GetDiscoveredResourceCounts"
@@ -38,7 +38,7 @@ def discovered_counts(client: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     params: dict[str, Any] = {}
     seen: set[str] = set()
-    while True:
+    for _ in range(MAX_PAGES):
         page = client.get_discovered_resource_counts(**params)
         for item in page.get("resourceCounts") or []:
             name, count = named(item, "resourceType", SERVICE, OPERATION), named(item, "count", SERVICE, OPERATION)
@@ -51,3 +51,4 @@ def discovered_counts(client: Any) -> dict[str, int]:
             raise PaginationError(message=f"{OPERATION} returned the same nextToken twice")
         seen.add(token)
         params = {"nextToken": token}
+    raise PaginationError(message=f"{OPERATION} still had more after {MAX_PAGES} pages")

@@ -138,11 +138,23 @@ class Guard:
             self.calls[key] += 1
 
 
+def _max_attempts() -> int:
+    """The AWS SDKs' own setting, ``AWS_MAX_ATTEMPTS``, else 8.  An explicit retry configuration
+    would otherwise override it: a user who lowered it (an endpoint that answers a call it lacks
+    with a 500, which is retried with backoff) gets what they asked for."""
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
+    if not value:
+        return 8
+    if not value.isdigit() or int(value) < 1:
+        raise InputError("AWS_MAX_ATTEMPTS", f"{value!r} is not a number of attempts (1 or more)")
+    return int(value)
+
+
 @dataclass
 class Tuning:
     """Retry and timeout settings (adaptive retries, so throttling backs off instead of failing)."""
 
-    max_attempts: int = 8
+    max_attempts: int = field(default_factory=_max_attempts)
     connect_timeout: float = 5
     read_timeout: float = 30
     max_pool_connections: int = 32

@@ -94,6 +94,22 @@ def paginator_config(service: str, operation: str) -> dict[str, Any] | None:
         return None
 
 
+# Operations that page but have no botocore paginator: the collectors page them by hand, so the fake
+# clients must hand out (and expect back) their tokens too.  "start_after": the next request names
+# the last item seen rather than echoing a token.
+HAND_PAGED: dict[tuple[str, str], dict[str, Any]] = {
+    ("athena", "ListWorkGroups"): {"input_token": "NextToken", "output_token": "NextToken"},
+    ("firehose", "ListDeliveryStreams"): {"input_token": "ExclusiveStartDeliveryStreamName",
+                                          "output_token": [], "more_results": "HasMoreDeliveryStreams",
+                                          "start_after": True},
+}
+
+
+def page_config(service: str, operation: str) -> dict[str, Any] | None:
+    """How an operation pages: its botocore paginator, or how the collectors page it by hand."""
+    return paginator_config(service, operation) or HAND_PAGED.get((service, operation))
+
+
 def _names(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
@@ -391,12 +407,12 @@ class FakeClient:
         if run.case.fail == (self.service, operation):
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"},
                                "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)
-        config = paginator_config(self.service, operation)
+        config = page_config(self.service, operation)
         page = 0
         if config:
             given = [params.get(t) for t in _names(config["input_token"]) if params.get(t) is not None]
             if given:
-                if given != [PAGE_TOKEN] * len(given):
+                if given != [PAGE_TOKEN] * len(given) and not config.get("start_after"):
                     run.invalid.append(f"request {key}: page token {given} was never handed out")
                 run.tokens_followed[key] += 1
                 page = 1

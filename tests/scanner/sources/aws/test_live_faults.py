@@ -11,6 +11,7 @@ import yaml
 
 from conftest import scan_aws, show_figures, trust
 from faultproxy import Fault, FaultProxy
+from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import Status
 from vendorguard.scanner.sources.aws.live import Target
 from vendorguard.scanner.sources.aws.session import Tuning
@@ -118,6 +119,22 @@ def test_throttling_that_recovers_changes_nothing(proxy: FaultProxy) -> None:
                     Fault("iam", "throttle", operation="GetAccountAuthorizationDetails", times=1)]
     assert verdicts(scan_aws(target, [], tuning=STEADY)) == baseline
     assert all(f.fired == 1 for f in proxy.faults)
+
+
+def test_aws_max_attempts_is_honoured(proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The SDKs' own AWS_MAX_ATTEMPTS sets how often a call is tried: at 3, two 500s then an answer
+    decide the rules; at 1, the first 500 leaves them UNKNOWN naming the call.  A value that is no
+    number is the user's mistake, said in one line."""
+    pack = [rules_pack(tmp_path, ["VG-EC2-001"])]
+    target = Target(endpoint_url=proxy.url, regions=["us-east-1"])
+    for attempts, decided in (("3", True), ("1", False)):
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", attempts)
+        proxy.faults = [Fault("ec2", "http500", operation="DescribeVolumes", times=2)]
+        statuses = set(verdicts(scan_aws(target, pack)).values())
+        assert (Status.UNKNOWN not in statuses) is decided, (attempts, statuses)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "many")
+    with pytest.raises(InputError, match="AWS_MAX_ATTEMPTS"):
+        scan_aws(target, pack)
 
 
 def test_every_call_that_reached_the_server_was_a_read(proxy: FaultProxy, request: pytest.FixtureRequest) -> None:
