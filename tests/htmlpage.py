@@ -90,7 +90,7 @@ class Tree(HTMLParser):
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4", "p", "strong", "nav", "a",
     "dl", "dt", "dd", "section", "table", "thead", "tbody", "tr", "th", "td", "code", "span", "div", "details",
-    "summary", "pre", "ul", "li", "br", "figure", "figcaption", "svg", "desc", "defs", "pattern", "rect",
+    "summary", "pre", "ul", "ol", "li", "br", "figure", "figcaption", "svg", "desc", "defs", "pattern", "rect",
     "circle", "g", "text", "form", "fieldset", "legend", "label", "input", "button", "noscript", "colgroup", "col",
     "footer", "script", "polyline", "line", "sup",
 }
@@ -99,7 +99,7 @@ ALLOWED_ATTRS = {
     "value", "checked", "title", "xmlns", "viewbox", "width", "height", "x", "y", "cx", "cy", "r", "fill", "stroke",
     "stroke-width", "stroke-dasharray", "text-anchor", "patternunits", "patterntransform", "aria-labelledby",
     "aria-label", "aria-hidden", "aria-live", "points", "x1", "y1", "x2", "y2", "stroke-linejoin",
-    "stroke-linecap",
+    "stroke-linecap", "open",
 }
 
 

@@ -1,118 +1,39 @@
 """The evidence report: one self-contained HTML file a practice files for its vendor review.
 
-It says exactly what was examined (when, as whom, which accounts, regions, inputs and pack
-versions with their content digests), how each HIPAA citation and vendor-checklist article came
-out, what could not be read, and — for every result — the attribute values the rule looked at.
+It is written to be printed and signed: what failed comes first (the verdict, then an index of
+the failing rules, then the findings — FAIL, UNKNOWN, WAIVED — with their remediation and evidence,
+see `findings_view`); PASS and N/A are counted per rule, never listed one by one.  Then it says
+exactly what was examined (when, as whom, which accounts, regions, inputs and pack versions with
+their content digests), how each HIPAA citation and vendor-checklist article came out, and what
+could not be read.  Every number it states comes from `html_kit.counts` (the document's summary).
 
 Everything that comes from the scanned environment (names, tags, addresses, reasons, evidence)
 is untrusted: it only ever reaches the page through :func:`escape.html_text`, never into a URL,
 a ``<style>`` or the ``<script>``, and the page's Content-Security-Policy allows nothing but its
 own style and script (by hash) and no network at all, so even a missed escape could neither run
-nor load anything.  The script only filters rows; with scripts off every result is shown.  Style
-and script are fixed text, kept as package data in ``assets/`` and inlined whole.
+nor load anything.  The script only filters rows and opens folded lists for printing; with
+scripts off every finding and every per-rule count is shown.  Style (with its ``@media print``
+rules) and script are fixed text, kept as package data in ``assets/`` and inlined whole.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import re
 from collections import Counter
 from datetime import datetime
-from functools import cache
-from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 
-from ..model import REDACTED, SEVERITIES, UNKNOWN_MARK, Status
-from .escape import html_text
+from ..model import Status
+from .findings_view import failures_index, findings_section, remediation_html
+from .html_kit import (LABEL, STATUSES, SYMBOL, anchor, asset, badge, counts, e, join, num, ordered,
+                       page, plural, results_of, scan_of)
 
-#: Worst first: the order of rows, legends and filters.
-STATUSES = tuple(s.value for s in (Status.FAIL, Status.UNKNOWN, Status.WAIVED, Status.PASS, Status.NOT_APPLICABLE))
 #: The statuses the per-domain chart stacks (NOT_APPLICABLE is counted beside the bar).
 CHART_STATUSES = tuple(s for s in STATUSES if s != Status.NOT_APPLICABLE.value)
-LABEL = {s: s for s in STATUSES} | {Status.NOT_APPLICABLE.value: "N/A"}
-#: A symbol as well as a word and a colour: status is never told by colour alone.
-SYMBOL = {Status.FAIL.value: "\u2717", Status.UNKNOWN.value: "?", Status.WAIVED.value: "\u2298",
-          Status.PASS.value: "\u2713", Status.NOT_APPLICABLE.value: "\u2013"}
-BULLET = "\u2022"
 WAIVERS_LINK = '<a href="#decisions">Waivers</a>'
 NO_RESOURCE = '<span class="note">no resource</span>'
 
 
-def _sha256(text: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
-
-
-@cache
-def asset(name: str) -> str:
-    """The text of ``assets/<name>`` (``report.css``, ``report.js``): the page's one style sheet and
-    one script, inlined whole.  Read as package data, so an installed copy finds them as well as a
-    checkout does, and once per process: every report inlines the same text."""
-    return resources.files("vendorguard.scanner.reports").joinpath(f"assets/{name}").read_text(encoding="utf-8")
-
-
-@cache
-def csp(script: str, style: str) -> str:
-    """Nothing external, nothing inline but the page's own style and script (by the hash of the
-    very text `page` inlines)."""
-    return ("default-src 'none'; script-src '{script}'; style-src '{style}'; img-src 'none'; font-src 'none'; "
-            "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
-            "manifest-src 'none'; base-uri 'none'; form-action 'none'").format(
-        script=_sha256(script), style=_sha256(style))
-
-
-def e(value: Any) -> str:
-    """Escape anything for element text or a double-quoted attribute; None is empty."""
-    return "" if value is None else html_text(value)
-
-
-def anchor(prefix: str, text: Any) -> str:
-    """An id safe in any attribute and URL fragment, unique per text."""
-    raw = str(text)
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-")[:40]
-    return f"{prefix}-{slug}-{hashlib.sha1(raw.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
-
-
-def _status_class(status: str) -> str:
-    return f"s-{status}" if status in LABEL else "s-other"
-
-
-def badge(status: str) -> str:
-    label = LABEL.get(status, status)
-    return (f'<span class="badge {_status_class(status)}">'
-            f'<span aria-hidden="true">{SYMBOL.get(status, BULLET)}</span> {e(label)}</span>')
-
-
-def _sev_rank(severity: Any) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
-
-
-def _status_rank(status: Any) -> int:
-    return STATUSES.index(status) if status in STATUSES else len(STATUSES)
-
-
-def _num(n: int) -> str:
-    return f'<td class="num{" zero" if not n else ""}">{n}</td>'
-
-
-def _join(values: Iterable[Any]) -> str:
-    return ", ".join(e(v) for v in values)
-
-
-def _ordered(values: Iterable[Any], order: tuple[str, ...]) -> list[str]:
-    present = {str(v) for v in values if v is not None}
-    return [v for v in order if v in present] + sorted(present - set(order))
-
-
 # -- the document, read defensively (a saved report may be older, or hand-edited) -----------------
-
-
-def _scan(document: dict[str, Any]) -> dict[str, Any]:
-    return document.get("scan") or {}
-
-
-def _results(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(document.get("results") or [])
 
 
 def _by_domain(document: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -121,20 +42,13 @@ def _by_domain(document: dict[str, Any]) -> dict[str, dict[str, int]]:
     summary = document.get("summary") or {}
     out: dict[str, dict[str, int]] = dict(summary["by_domain"]) if isinstance(summary.get("by_domain"), dict) else {}
     counted: dict[str, dict[str, int]] = {}
-    for r in _results(document):
+    for r in results_of(document):
         domain = str(r.get("domain"))
         if domain not in out:
             counts = counted.setdefault(domain, {s: 0 for s in STATUSES})
             counts[str(r.get("status"))] = counts.get(str(r.get("status")), 0) + 1
     out.update(counted)
     return out
-
-
-def _by_status(document: dict[str, Any]) -> dict[str, int]:
-    summary = document.get("summary") or {}
-    if isinstance(summary.get("by_status"), dict):
-        return summary["by_status"]
-    return dict(Counter(r.get("status") for r in _results(document)))
 
 
 def rollup(results: list[dict[str, Any]]) -> str:
@@ -148,11 +62,11 @@ def rollup(results: list[dict[str, Any]]) -> str:
 def control_results(document: dict[str, Any]) -> list[tuple[dict[str, Any], list[tuple[dict[str, Any], list[dict[str, Any]]]]]]:
     """[(pack, [(control, its results)])]: a result belongs to a control when the result cites it."""
     cited: dict[str, list[dict[str, Any]]] = {}
-    for r in _results(document):
+    for r in results_of(document):
         for ref in r.get("controls") or []:
             cited.setdefault(str(ref), []).append(r)
     out = []
-    for pack in _scan(document).get("packs") or []:
+    for pack in scan_of(document).get("packs") or []:
         controls = [(c, cited.get(f"{pack.get('id')}:{c.get('id')}", [])) for c in pack.get("controls") or []]
         out.append((pack, controls))
     return out
@@ -174,26 +88,26 @@ def _duration(started: Any, finished: Any) -> str:
 
 def _accounts(document: dict[str, Any]) -> list[str]:
     seen: list[str] = []
-    for inp in _scan(document).get("inputs") or []:
+    for inp in scan_of(document).get("inputs") or []:
         if inp.get("source") == "aws" and inp.get("origin"):
             seen.append(str(inp["origin"]))
-    seen += [str(r["account"]) for r in _results(document) if r.get("account")]
+    seen += [str(r["account"]) for r in results_of(document) if r.get("account")]
     return list(dict.fromkeys(seen))
 
 
 def _regions(document: dict[str, Any]) -> list[str]:
     seen: list[str] = []
-    for inp in _scan(document).get("inputs") or []:
+    for inp in scan_of(document).get("inputs") or []:
         regions = (inp.get("metadata") or {}).get("regions")
         if isinstance(regions, list):
             seen += [str(x) for x in regions]
-    seen += [str(r["region"]) for r in _results(document) if r.get("region")]
+    seen += [str(r["region"]) for r in results_of(document) if r.get("region")]
     return sorted(dict.fromkeys(seen))
 
 
 def _identities(document: dict[str, Any]) -> list[str]:
     out = []
-    for inp in _scan(document).get("inputs") or []:
+    for inp in scan_of(document).get("inputs") or []:
         identity = (inp.get("metadata") or {}).get("identity")
         if identity:
             out += [str(i) for i in identity] if isinstance(identity, list) else [str(identity)]
@@ -205,7 +119,7 @@ def _value_html(value: Any) -> str:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return e(json.dumps(value) if value is None or isinstance(value, bool) else value)
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        text = _join(value)
+        text = join(value)
         if len(value) > 12:
             return f"<details class=\"more\"><summary>{len(value)} entries</summary>{text}</details>"
         return text or "none"
@@ -215,23 +129,23 @@ def _value_html(value: Any) -> str:
 def header(document: dict[str, Any]) -> str:
     """The title, the verdict in one line, and exactly what was examined: when, as whom, which
     accounts, regions, inputs, packs (versions and content digests) and tool version."""
-    scan = _scan(document)
+    scan = scan_of(document)
     tool = document.get("tool") or {}
     inputs = scan.get("inputs") or []
     summary = document.get("summary") or {}
-    by_status = _by_status(document)
-    total = summary.get("total", len(_results(document)))
-    resources = sum(int(i.get("resources") or 0) for i in inputs)
+    tally = counts(document)
+    by_status = tally.by_status
     origins = ", ".join(str(i.get("origin")) for i in inputs if i.get("origin")) or "no input"
     failed = summary.get("failed_by_severity") or {}
     failed_text = ", ".join(f"{n} {s}" for s, n in failed.items() if n)
-    verdict = (f"{by_status.get(Status.FAIL.value, 0)} failed, {by_status.get(Status.UNKNOWN.value, 0)} could not "
-               f"be decided, {by_status.get(Status.WAIVED.value, 0)} waived and {by_status.get(Status.PASS.value, 0)} "
-               f"passed, of {total} results "
-               f"over {resources} resources" + (f" (failed: {failed_text})" if failed_text else "") + ".")
+    verdict = (f"{by_status.get(Status.FAIL.value, 0):,} failed, {by_status.get(Status.UNKNOWN.value, 0):,} could "
+               f"not be decided and {by_status.get(Status.WAIVED.value, 0):,} waived — "
+               f"{plural(tally.findings, 'finding')}" + (f" (failed: {failed_text})" if failed_text else "")
+               + f" — and {by_status.get(Status.PASS.value, 0):,} passed, of {plural(tally.results, 'result')} "
+               f"over {plural(tally.resources, 'resource')} read from the inputs.")
     identities = _identities(document)
     files = list(dict.fromkeys([str(i.get("origin")) for i in inputs if i.get("source") != "aws" and i.get("origin")]
-                               + [str(r["file"]) for r in _results(document) if r.get("file")]))
+                               + [str(r["file"]) for r in results_of(document) if r.get("file")]))
     packs = scan.get("packs") or []
     facts = [
         ("When", f"{e(scan.get('started', 'not recorded'))} to {e(scan.get('finished', 'not recorded'))}"
@@ -239,9 +153,9 @@ def header(document: dict[str, Any]) -> str:
         ("Scanned as", "<br>".join(f"<code>{e(i)}</code> <span class=\"note\">(identity from STS)</span>"
                                    for i in identities)
          if identities else "no AWS identity: the inputs were files, not a live account"),
-        ("AWS accounts", _join(_accounts(document)) or "none recorded"),
-        ("Regions", _join(_regions(document)) or "none recorded"),
-        ("Sources", _join(dict.fromkeys(str(i.get("title") or i.get("source")) for i in inputs)) or "none"),
+        ("AWS accounts", join(_accounts(document)) or "none recorded"),
+        ("Regions", join(_regions(document)) or "none recorded"),
+        ("Sources", join(dict.fromkeys(str(i.get("title") or i.get("source")) for i in inputs)) or "none"),
         ("Files", "<br>".join(f"<code>{e(f)}</code>" for f in files) if files else "none (a live scan)"),
         ("Rule packs", "<br>".join(
             f"{e(p.get('title'))} <span class=\"note\">— <code>{e(p.get('id'))}</code> version {e(p.get('version'))}, "
@@ -253,13 +167,15 @@ def header(document: dict[str, Any]) -> str:
 <h1>Vendor environment evidence report</h1>
 <p class="sub">HIPAA-mapped configuration review of <strong>{e(origins)}</strong></p>
 <p class="verdict" id="verdict">{e(verdict)}</p>
+{failures_index(document)}
+<h2 class="index-h">What was examined</h2>
 <dl class="facts" id="examined">{"".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)}</dl>
-<nav class="toc" aria-label="Sections"><a href="#glance">At a glance</a><a href="#scan">Inputs and packs</a><a href="#controls">Controls</a><a href="#unreadable">Not seen</a><a href="#not-evaluated">Not evaluated</a>{WAIVERS_LINK if _has_decisions(document) else ""}<a href="#findings">Findings</a><a href="#rules">Rules</a></nav>
+<nav class="toc" aria-label="Sections"><a href="#findings">Findings</a><a href="#glance">At a glance</a><a href="#scan">Inputs and packs</a><a href="#controls">Controls</a><a href="#unreadable">Not seen</a><a href="#not-evaluated">Not evaluated</a>{WAIVERS_LINK if _has_decisions(document) else ""}<a href="#rules">Rules</a></nav>
 </header>"""
 
 
 def scan_section(document: dict[str, Any]) -> str:
-    scan = _scan(document)
+    scan = scan_of(document)
     inputs = scan.get("inputs") or []
     out = ['<section id="scan" aria-labelledby="scan-h"><h2 id="scan-h">Inputs, packs and API calls</h2>']
     out.append('<h3>Inputs</h3><table class="inputs"><thead><tr><th scope="col">Source</th>'
@@ -272,7 +188,7 @@ def scan_section(document: dict[str, Any]) -> str:
         if inp.get("notes"):
             details += "<div><span class=\"label\">notes</span> " + "; ".join(e(n) for n in inp["notes"]) + "</div>"
         out.append(f"<tr><td>{e(inp.get('title') or inp.get('source'))}</td><td><code>{e(inp.get('origin'))}</code></td>"
-                   f"{_num(int(inp.get('resources') or 0))}{_num(len(inp.get('unreadable') or []))}"
+                   f"{num(int(inp.get('resources') or 0))}{num(len(inp.get('unreadable') or []))}"
                    f"<td>{details or '—'}</td></tr>")
     out.append("</tbody></table>")
 
@@ -282,7 +198,7 @@ def scan_section(document: dict[str, Any]) -> str:
     for pack in scan.get("packs") or []:
         out.append(f"<tr><td><code>{e(pack.get('id'))}</code></td><td>{e(pack.get('title'))}</td>"
                    f"<td>{e(pack.get('version'))}</td><td><code class=\"digest\">{e(pack.get('digest'))}</code></td>"
-                   f"{_num(len(pack.get('controls') or []))}</tr>")
+                   f"{num(len(pack.get('controls') or []))}</tr>")
     out.append("</tbody></table>")
     out.append(f"<p>{len(document.get('rules') or [])} rules were applied (listed under <a href=\"#rules\">Rules</a>).</p>")
 
@@ -352,9 +268,9 @@ def chart(document: dict[str, Any]) -> str:
         x += 44 + 9 * len(LABEL[status])
     parts.append(f'<text x="{label_w + bar_w + 10}" y="17" class="tot">total (+ N/A)</text>')
     y = top
-    for domain, counts in by_domain.items():
-        values = [int(counts.get(s, 0) or 0) for s in CHART_STATUSES]
-        na = int(counts.get(Status.NOT_APPLICABLE.value, 0) or 0)
+    for domain, of_domain in by_domain.items():
+        values = [int(of_domain.get(s, 0) or 0) for s in CHART_STATUSES]
+        na = int(of_domain.get(Status.NOT_APPLICABLE.value, 0) or 0)
         parts.append(f'<g class="bar" data-domain="{e(domain)}">')
         parts.append(f'<text class="dom" x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end">{e(domain)}</text>')
         widths = _segments(values, bar_w, 26)
@@ -382,8 +298,8 @@ def chart(document: dict[str, Any]) -> str:
 
 
 def glance_section(document: dict[str, Any]) -> str:
-    by_status = _by_status(document)
-    statuses = _ordered(list(by_status) + list(STATUSES), STATUSES)
+    by_status = counts(document).by_status
+    statuses = ordered(list(by_status) + list(STATUSES), STATUSES)
     cards = "".join(
         f'<div role="listitem" class="card c-{e(s)}"><span class="n" id="total-{e(s)}" data-status="{e(s)}">{int(by_status.get(s, 0) or 0)}</span>'
         f'{badge(s)}</div>' for s in statuses)
@@ -393,8 +309,8 @@ def glance_section(document: dict[str, Any]) -> str:
     by_domain = _by_domain(document)
     rows = "".join(
         f'<tr data-domain="{e(d)}"><th scope="row">{e(d)}</th>'
-        + "".join(_num(int(c.get(s, 0) or 0)) for s in STATUSES)
-        + _num(sum(int(v or 0) for v in c.values())) + "</tr>" for d, c in by_domain.items())
+        + "".join(num(int(c.get(s, 0) or 0)) for s in STATUSES)
+        + num(sum(int(v or 0) for v in c.values())) + "</tr>" for d, c in by_domain.items())
     head = "".join(f'<th scope="col" class="num">{SYMBOL[s]} {LABEL[s]}</th>' for s in STATUSES)
     return f"""<section id="glance" aria-labelledby="glance-h"><h2 id="glance-h">At a glance</h2>
 <div class="cards" role="list" aria-label="Results by status">{cards}</div>
@@ -433,7 +349,7 @@ def controls_section(document: dict[str, Any]) -> str:
                 for rid in control.get("rules") or [])
             out.append(f'<tr class="control" data-control="{e(pack.get("id"))}:{e(control.get("id"))}" data-rollup="{e(status)}">'
                        f'<th scope="row" class="mono">{e(control.get("id"))}</th><td>{e(control.get("title"))}</td>'
-                       f"<td>{badge(status)}</td>" + "".join(_num(counts.get(s, 0)) for s in STATUSES)
+                       f"<td>{badge(status)}</td>" + "".join(num(counts.get(s, 0)) for s in STATUSES)
                        + f'<td class="note">{rules}</td></tr>')
         out.append("</tbody></table>")
     out.append("</section>")
@@ -441,9 +357,9 @@ def controls_section(document: dict[str, Any]) -> str:
 
 
 def unreadable_section(document: dict[str, Any]) -> str:
-    inputs = _scan(document).get("inputs") or []
+    inputs = scan_of(document).get("inputs") or []
     gaps = [(inp, gap) for inp in inputs for gap in inp.get("unreadable") or []]
-    unknown = [r for r in _results(document) if r.get("status") == Status.UNKNOWN.value]
+    unknown = [r for r in results_of(document) if r.get("status") == Status.UNKNOWN.value]
     out = ['<section id="unreadable" aria-labelledby="unreadable-h"><h2 id="unreadable-h">What could not be seen</h2>']
     if gaps:
         out.append(f"<p>{len(gaps)} part(s) of the environment could not be read at all. Every rule over them is "
@@ -492,7 +408,7 @@ def not_evaluated_section(document: dict[str, Any]) -> str:
     out.append('<table class="not-evaluated-types"><thead><tr><th scope="col">Resource type</th>'
                '<th scope="col">Why</th><th scope="col" class="num">Resources</th></tr></thead><tbody>')
     for (rtype, why), n in sorted(groups.items(), key=lambda g: (-g[1], g[0])):
-        out.append(f"<tr><td><code>{e(rtype)}</code></td><td>{e(why)}</td>{_num(n)}</tr>")
+        out.append(f"<tr><td><code>{e(rtype)}</code></td><td>{e(why)}</td>{num(n)}</tr>")
     out.append("</tbody></table>")
     out.append(f'<details class="more"><summary>All {len(missing)} resource(s)</summary>'
                '<table class="not-evaluated"><thead><tr><th scope="col">Resource</th><th scope="col">Type</th>'
@@ -519,92 +435,17 @@ def _unknown_kind(result: dict[str, Any]) -> str:
     return "values that were not visible"
 
 
-def _unknown_paths(value: Any, path: str = "") -> list[str]:
-    if value == UNKNOWN_MARK:
-        return [path or "(value)"]
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _unknown_paths(v, f"{path}.{k}" if path else str(k))]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _unknown_paths(v, f"{path}[{i}]")]
-    return []
-
-
-def _evidence_value(value: Any) -> str:
-    if value == UNKNOWN_MARK:
-        return '<span class="mark unk">(unknown: not visible to the scanner)</span>'
-    if value == REDACTED:
-        return '<span class="mark sens">(sensitive: withheld, never shown)</span>'
-    note = ""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            decoded = json.loads(value)
-        except (ValueError, RecursionError):
-            decoded = None
-        if isinstance(decoded, (dict, list)):
-            value, note = decoded, '<div class="note">a JSON document (a string in the resource), shown decoded</div>'
-    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    return f"<pre>{e(text)}</pre>{note}"
-
-
-def evidence_html(evidence: Any) -> str:
-    if not isinstance(evidence, dict):
-        return f"<pre>{e(json.dumps(evidence, indent=2, ensure_ascii=False, default=str))}</pre>"
-    if not evidence:
-        return '<p class="note">No attribute values were recorded for this result.</p>'
-    rows = "".join(f'<tr><th scope="row">{e(k)}</th><td>{_evidence_value(v)}</td></tr>' for k, v in evidence.items())
-    return (f'<div class="evidence"><span class="label">Attribute values the rule looked at</span>'
-            f'<table class="kv"><tbody>{rows}</tbody></table></div>')
-
-
-def _cites(controls: list[Any], titles: dict[str, str], packs: dict[str, str]) -> str:
-    if not controls:
-        return '<span class="note">none</span>'
-    items = []
-    for ref in controls:
-        pack, _, cid = str(ref).partition(":")
-        title = titles.get(str(ref))
-        items.append(f'<li><span class="label">{e(packs.get(pack, pack))}</span> <span class="mono">{e(cid or ref)}</span>'
-                     + (f' <span class="note">{e(title)}</span>' if title else "") + "</li>")
-    return '<ul class="cites">' + "".join(items) + "</ul>"
-
-
-def _remediation(rule: dict[str, Any] | None) -> str:
-    if not rule:
-        return ""
-    fix = rule.get("remediation") or {}
-    if isinstance(fix, str):
-        fix = {"text": fix}
-    if not fix.get("text") and not fix.get("terraform"):
-        return ""
-    snippet = f'<pre><code>{e(fix["terraform"])}</code></pre>' if fix.get("terraform") else ""
-    return (f'<details class="fix"><summary>Remediation</summary><p>{e(fix.get("text", ""))}</p>'
-            f"{snippet}</details>")
-
-
-def _waiver(waiver: Any) -> str:
-    if not waiver:
-        return ""
-    if not isinstance(waiver, dict):
-        return f'<div class="waiver"><span class="label">Waived</span> {e(waiver)}</div>'
-    names = {"approved_by": "approved by", "expires": "expires", "rule": "for rule", "resource": "on",
-             "address": "on", "origin": "from", "check_id": "check"}
-    facts = [f"{names.get(k, e(k))} {e(v)}" for k, v in waiver.items() if k != "justification" and v not in (None, "")]
-    return ('<div class="waiver"><span class="label">Waived</span> '
-            f'{e(waiver.get("justification") or "no justification recorded")}'
-            + (f' <span class="note">— {"; ".join(facts)}</span>' if facts else "") + "</div>")
-
-
 def _has_decisions(document: dict[str, Any]) -> bool:
-    scan = _scan(document)
+    scan = scan_of(document)
     return bool(scan.get("waivers") or scan.get("baseline")
-                or any(r.get("status") == Status.WAIVED.value for r in _results(document)))
+                or any(r.get("status") == Status.WAIVED.value for r in results_of(document)))
 
 
 def decisions_section(document: dict[str, Any]) -> str:
     """Waivers (in force, expired, stale) and the baseline comparison, when the scan had them."""
-    scan = _scan(document)
+    scan = scan_of(document)
     waivers, baseline = scan.get("waivers"), scan.get("baseline")
-    waived = [r for r in _results(document) if r.get("status") == Status.WAIVED.value]
+    waived = [r for r in results_of(document) if r.get("status") == Status.WAIVED.value]
     if not _has_decisions(document):
         return ""
     out = ['<section id="decisions" aria-labelledby="decisions-h"><h2 id="decisions-h">Waivers and baseline</h2>']
@@ -654,145 +495,35 @@ def decisions_section(document: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _why_unknown(result: dict[str, Any]) -> str:
-    """What could not be seen for an UNKNOWN result, and what would let it be decided."""
-    paths = _unknown_paths(result.get("evidence"))
-    shown = ", ".join(f"<code>{e(p)}</code>" for p in paths)
-    reason = str(result.get("reason") or "")
-    rtype = f"<code>{e(result.get('resource_type'))}</code>"
-    if reason.startswith("could not be read:"):
-        text = (f"Not visible: the {rtype} resources themselves — reading them failed (the reason above). "
-                "Give the scanning role read access to them and scan again.")
-    elif "may be managed elsewhere" in reason:
-        text = (f"Not visible: this {e(result.get('source'))} input shows only part of the account and holds no "
-                f"{rtype}. Whether one exists is for a scan of the live account to tell.")
-    elif "known only after apply" in reason:
-        text = (f"Not visible: {shown or 'some values'} — known only after the plan is applied. "
-                "Scan again once they are set, or scan the live account.")
-    elif "could not be evaluated" in reason:
-        text = "The rule's condition could not be evaluated on the values below (the reason above)."
-    elif "whether the rule applies is not known" in reason:
-        text = f"Not visible: {shown or 'the values'} that decide whether the rule applies."
-    else:
-        text = f"Not visible: {shown or 'the values the rule needs'}."
-    return (f'<div class="why"><span class="label">Could not be decided</span> {text} '
-            "It is neither passed nor failed.</div>")
-
-
-def findings_section(document: dict[str, Any]) -> str:
-    results = _results(document)
-    rules = {r.get("id"): r for r in document.get("rules") or []}
-    rule_anchor = {rid: anchor("rule", rid) for rid in rules}
-    packs = {str(p.get("id")): str(p.get("id")) for p in _scan(document).get("packs") or []}
-    titles = {f"{p.get('id')}:{c.get('id')}": str(c.get("title") or "")
-              for p in _scan(document).get("packs") or [] for c in p.get("controls") or []}
-
-    groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
-    for index, r in enumerate(results):
-        key = (r.get("address"), r.get("resource_type"), r.get("source"), r.get("account"), r.get("region"))
-        groups.setdefault(key, []).append((index, r))
-
-    def group_rank(item: tuple[tuple[Any, ...], list[tuple[int, dict[str, Any]]]]) -> tuple[Any, ...]:
-        rs = [r for _, r in item[1]]
-        worst = min(_status_rank(r.get("status")) for r in rs)
-        sev = min((_sev_rank(r.get("severity")) for r in rs if _status_rank(r.get("status")) == worst), default=9)
-        return (worst, sev, str(item[0][0]))
-
-    statuses = _ordered((r.get("status") for r in results), STATUSES)
-    severities = _ordered((r.get("severity") for r in results), SEVERITIES)
-    domains = _ordered((r.get("domain") for r in results), tuple(_by_domain(document)))
-    counts = {name: Counter(str(r.get(name)) for r in results) for name in ("status", "severity", "domain")}
-
-    def boxes(name: str, values: list[str], label: Any) -> str:
-        return (f"<fieldset><legend>{e(name.capitalize())}</legend>" + "".join(
-            f'<label><input type="checkbox" name="{name}" value="{e(v)}" checked> {label(v)} '
-            f'<span class="note">({counts[name][v]})</span></label>' for v in values) + "</fieldset>")
-
-    out = ['<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings by resource</h2>',
-           f"<p>Every result, grouped by resource, worst first: {len(results)} results over {len(groups)} resources "
-           "(and account/region controls). For each, the rule's expectation, its verdict, the attribute values it "
-           "looked at and, where it did not pass, how to fix it.</p>",
-           '<form id="filters" class="filters" hidden aria-label="Filter findings">',
-           boxes("status", statuses, lambda s: f'{SYMBOL.get(s, "")} {e(LABEL.get(s, s))}'),
-           boxes("severity", severities, e),
-           boxes("domain", domains, e),
-           '<div><button type="button" id="filters-problems">Only problems</button> '
-           '<button type="button" id="filters-all">Show all</button></div></form>',
-           '<noscript><p class="note">Filters need JavaScript; every result is listed below.</p></noscript>',
-           f'<p class="count" id="filter-count" aria-live="polite">Showing all {len(results)} results.</p>']
-
-    for (address, rtype, source, account, region), items in sorted(groups.items(), key=group_rank):
-        items.sort(key=lambda it: (_status_rank(it[1].get("status")), _sev_rank(it[1].get("severity")),
-                                   str(it[1].get("rule_id"))))
-        first = items[0][1]
-        where = [f"type <code>{e(rtype)}</code>", f"source {e(source)}"]
-        if account:
-            where.append(f"account {e(account)}")
-        if region:
-            where.append(f"region {e(region)}")
-        if first.get("file"):
-            where.append(f"file <code>{e(first['file'])}</code>" + (f" line {e(first['line'])}" if first.get("line") else ""))
-        tally = Counter(r.get("status") for _, r in items)
-        tally_text = ", ".join(f"{tally[s]} {LABEL.get(s, s)}" for s in _ordered(tally, STATUSES))
-        gid = anchor("res", f"{address}|{rtype}|{source}|{account}|{region}")
-        out.append(f'<section class="resource" id="{gid}" aria-labelledby="{gid}-h">'
-                   f'<h3 id="{gid}-h">{e(address)}</h3><p class="rmeta">{" · ".join(where)} — {e(tally_text)}</p>')
-        out.append('<table class="findings"><colgroup><col class="c-status"><col class="c-sev"><col class="c-rule">'
-                   '<col class="c-detail"><col class="c-cite"></colgroup><thead><tr><th scope="col">Status</th>'
-                   '<th scope="col">Severity</th><th scope="col">Rule</th><th scope="col">Finding and evidence</th>'
-                   '<th scope="col">Citations</th></tr></thead><tbody>')
-        for index, r in items:
-            status = str(r.get("status"))
-            rid = r.get("rule_id")
-            rule_link = f'<a href="#{rule_anchor[rid]}">{e(rid)}</a>' if rid in rule_anchor else e(rid)
-            extra = ""
-            if r.get("baseline") == "new":
-                extra = '<br><span class="new">NEW since baseline</span>'
-            elif r.get("baseline"):
-                extra = f'<br><span class="note">baseline: {e(r["baseline"])}</span>'
-            detail = [f'<p class="reason">{e(r.get("reason"))}</p>']
-            if status == Status.UNKNOWN.value:
-                detail.append(_why_unknown(r))
-            detail.append(_waiver(r.get("waiver")))
-            if r.get("evidence") or status != Status.UNKNOWN.value:
-                detail.append(evidence_html(r.get("evidence")))
-            if status not in (Status.PASS.value, Status.NOT_APPLICABLE.value):
-                detail.append(_remediation(rules.get(rid)))
-            out.append(
-                f'<tr class="finding" id="result-{index}" data-status="{e(status)}" data-severity="{e(r.get("severity"))}" '
-                f'data-domain="{e(r.get("domain"))}" data-rule="{e(rid)}">'
-                f"<td>{badge(status)}{extra}</td>"
-                f'<td><span class="sev sev-{e(r.get("severity"))}">{e(r.get("severity"))}</span></td>'
-                f'<td>{rule_link}<div class="rtitle">{e(r.get("title"))}</div><div class="note">{e(r.get("domain"))}</div></td>'
-                f'<td>{"".join(detail)}</td><td>{_cites(r.get("controls") or [], titles, packs)}</td></tr>')
-        out.append("</tbody></table></section>")
-    out.append("</section>")
-    return "\n".join(out)
-
-
 def rules_section(document: dict[str, Any]) -> str:
     rules = document.get("rules") or []
-    per_rule = Counter((r.get("rule_id"), r.get("status")) for r in _results(document))
+    per_rule = Counter((r.get("rule_id"), r.get("status")) for r in results_of(document))
+    live = any(i.get("source") == "aws" for i in scan_of(document).get("inputs") or [])
     out = ['<section id="rules" aria-labelledby="rules-h"><h2 id="rules-h">Rules applied</h2>',
            f"<p>{len(rules)} rules, each an expectation of the vendor's environment, with why it matters and its "
            "references.</p>",
+           f'<p class="print-only">Printed: the {len({r.get("rule_id") for r in results_of(document)})} rules with '
+           "a result in this scan; the others, which found nothing to check, are listed on screen and in the results "
+           "document.</p>",
            '<table class="rules"><colgroup><col class="c-id"><col class="c-text"><col class="c-sev"><col class="c-dom">'
            '<col class="c-res"><col class="c-ref"></colgroup><thead><tr><th scope="col">Rule</th><th scope="col">Expectation and rationale</th>'
-           '<th scope="col">Severity</th><th scope="col">Domain</th><th scope="col">Results</th>'
+           '<th scope="col">Severity if it fails</th><th scope="col">Domain</th><th scope="col">Results</th>'
            '<th scope="col">References</th></tr></thead><tbody>']
     for rule in sorted(rules, key=lambda r: str(r.get("id"))):
         rid = rule.get("id")
         results = "".join(f"<div>{badge(s)} {per_rule[(rid, s)]}</div>" for s in STATUSES if per_rule.get((rid, s)))
         refs = rule.get("references") or {}
-        ref_html = "".join(f'<div><span class="label">{e(k)}</span> {_join(v) if isinstance(v, list) else e(v)}</div>'
+        ref_html = "".join(f'<div><span class="label">{e(k)}</span> {join(v) if isinstance(v, list) else e(v)}</div>'
                            for k, v in refs.items()) if isinstance(refs, dict) else e(refs)
         condition = (f'<details class="more"><summary>Condition</summary><pre><code>{e(rule.get("condition"))}</code></pre>'
-                     f'<p class="note">Applies to: {_join(rule.get("resource_types") or [])}; scope {e(rule.get("scope"))}</p>'
+                     f'<p class="note">Applies to: {join(rule.get("resource_types") or [])}; scope {e(rule.get("scope"))}</p>'
                      "</details>")
-        out.append(f'<tr id="{anchor("rule", rid)}"><th scope="row" class="mono">{e(rid)}</th>'
+        unused = "" if results else ' class="unused"'  # printed only when it had a result
+        out.append(f'<tr id="{anchor("rule", rid)}"{unused}>'
+                   f'<th scope="row" class="mono">{e(rid)}</th>'
                    f'<td><strong>{e(rule.get("title"))}</strong><p>{e(rule.get("rationale"))}</p>{condition}'
-                   f'{_remediation(rule)}</td>'
-                   f'<td><span class="sev sev-{e(rule.get("severity"))}">{e(rule.get("severity"))}</span></td>'
+                   f'{remediation_html(rule, live=live, folded=True)}</td>'
+                   f'<td><span class="sev">{e(rule.get("severity"))}</span></td>'
                    f'<td>{e(rule.get("domain"))}</td><td class="results-of">{results or NO_RESOURCE}</td>'
                    f"<td>{ref_html}</td></tr>")
     out.append("</tbody></table></section>")
@@ -801,39 +532,18 @@ def rules_section(document: dict[str, Any]) -> str:
 
 def render(document: dict[str, Any], **_options: Any) -> str:
     tool = document.get("tool") or {}
-    scan = _scan(document)
+    scan = scan_of(document)
     origins = ", ".join(str(i.get("origin")) for i in scan.get("inputs") or [] if i.get("origin"))
     title = f"vendorguard evidence report — {origins or 'scan'} — {scan.get('finished', '')}"
     body = "\n".join([
-        header(document), glance_section(document), scan_section(document), controls_section(document),
-        unreadable_section(document), not_evaluated_section(document), decisions_section(document), findings_section(document),
+        header(document), findings_section(document, tuple(_by_domain(document))), glance_section(document),
+        scan_section(document), controls_section(document), unreadable_section(document),
+        not_evaluated_section(document), decisions_section(document),
         rules_section(document),
         f'<footer><p>Generated by {e(tool.get("name", "vendorguard"))} {e(tool.get("version", "?"))} from the scan\'s '
         "results document. This file is self-contained: it loads nothing from any network, and its only script "
-        "filters the findings (with scripts off, every result is shown).</p></footer>",
+        "filters the findings and opens every remediation for printing (with scripts off, every finding and "
+        "the per-rule counts of the rest are shown).</p></footer>",
     ])
     return page(title, body, generator=f"{tool.get('name', 'vendorguard')} {tool.get('version', '')}",
                 style=asset("report.css"), script=asset("report.js"))
-
-
-def page(title: str, body: str, *, generator: str, style: str, script: str) -> str:
-    """A whole self-contained page around `body` (already escaped HTML): one style sheet and one
-    script, inlined, and a Content-Security-Policy that allows those two texts (by hash) and
-    nothing else — no network, no other inline code.  Every vendorguard HTML page is this shell."""
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp(script, style)}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="{e(generator.strip())}">
-<title>{e(title)}</title>
-<style>{style}</style>
-</head>
-<body>
-{body}
-<script>{script}</script>
-</body>
-</html>
-"""

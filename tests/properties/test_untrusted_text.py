@@ -217,8 +217,10 @@ class Page(HTMLParser):
             self.data.append(data)
 
 
-#: Every tag html.py writes itself (its layout, the SVG chart, the filter form).
-HTML_TAGS = set(re.findall(r"<([a-z][a-z0-9]*)", Path(html_report.__file__).read_text())) | {"html", "head", "body"}
+#: Every tag the report's modules write themselves (its layout, the SVG chart, the filter form, the
+#: findings and their evidence).
+HTML_TAGS = {tag for module in ("html.py", "html_kit.py", "findings_view.py", "evidence_view.py")
+             for tag in re.findall(r"<([a-z][a-z0-9]*)", (Path(html_report.__file__).parent / module).read_text())}
 RAW_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 

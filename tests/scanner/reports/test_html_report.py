@@ -4,6 +4,7 @@ filters work, and a planted script does not run."""
 from __future__ import annotations
 
 import copy
+import html as html_lib
 import json
 import os
 import subprocess
@@ -22,6 +23,7 @@ from htmlpage import Tree, assert_inert
 from vendorguard.scanner.catalog import select as select_packs
 from vendorguard.scanner.model import Gap, Inventory, Resource
 from vendorguard.scanner.reports import FORMATS, render
+from vendorguard.scanner.reports.escape import html_text
 from vendorguard.scanner.decisions import Decisions
 from vendorguard.scanner.pipeline import evaluate as run_scan
 from vendorguard.scanner.waivers import Waiver
@@ -140,7 +142,7 @@ def test_sections_and_scan_metadata(document: dict[str, Any], page: str) -> None
                   "rules", "domain-chart", "filters", "filter-count"):
         tree.root.by_id(ident)
     assert [h.text() for h in tree.root.find_all("h1")] == ["Vendor environment evidence report"]
-    assert len(tree.root.find_all("h2")) == 8
+    assert len(tree.root.find_all("h2")) == 10  # the eight sections, and the header's two indexes
     examined = tree.root.by_id("examined").text()
     assert IDENTITY in examined and ACCOUNT in examined and "111122223333" in examined
     assert "us-east-1" in examined and "payload-plan.json" in examined
@@ -158,52 +160,63 @@ def test_sections_and_scan_metadata(document: dict[str, Any], page: str) -> None
     assert "4 read-only API calls" in scan_text
 
 
-def test_every_result_is_listed_under_its_resource(document: dict[str, Any], page: str) -> None:
+FINDING_STATUSES = ("FAIL", "UNKNOWN", "WAIVED")
+
+
+def test_every_finding_is_listed_once_under_its_rule_and_the_rest_counted(document: dict[str, Any], page: str) -> None:
     tree = Tree(page)
-    rows = tree.root.find_all("tr", class_="finding")
-    assert len(rows) == len(document["results"]) > 20
-    listed = Counter()
-    for row in rows:
-        section = row.ancestor("section")
-        assert section is not None and "resource" in section.attrs["class"].split()
-        address = section.find_all("h3")[0].text()
-        listed[(address, row.attrs["data-rule"], row.attrs["data-status"], row.attrs["data-severity"],
-                row.attrs["data-domain"])] += 1
-    expected = Counter((r["address"], r["rule_id"], r["status"], r["severity"], r["domain"])
-                       for r in document["results"])
-    # Control characters in addresses are shown visibly escaped; compare the others exactly.
-    assert {k: v for k, v in listed.items() if "\\x1b" not in k[0]} == {
-        k: v for k, v in expected.items() if "\x1b" not in k[0]}
-    assert sum(listed.values()) == sum(expected.values())
-    for i, result in enumerate(document["results"]):
-        row = tree.root.by_id(f"result-{i}")
-        assert row.attrs["data-status"] == result["status"]
-        text = row.text()
-        assert result["title"] in text
+    listed = tree.root.find_all("li", class_="result")
+    findings = [(i, r) for i, r in enumerate(document["results"]) if r["status"] in FINDING_STATUSES]
+    assert len(listed) == len(findings) > 10
+    assert {li.attrs["id"] for li in listed} == {f"result-{i}" for i, _ in findings}
+    for i, result in findings:
+        li = tree.root.by_id(f"result-{i}")
+        row, block = li.ancestor("tr"), li.ancestor("section")
+        assert row.attrs["data-status"] == block.attrs["data-status"] == result["status"]
+        assert row.attrs["data-rule"] == block.attrs["data-rule"] == result["rule_id"]
+        assert (row.attrs["data-severity"], row.attrs["data-domain"]) == (result["severity"], result["domain"])
+        if "\x1b" not in result["address"]:  # control characters are shown visibly escaped
+            assert li.find_all("code", class_="addr")[0].text() == result["address"]
+        assert result["title"] in block.find_all("h4")[0].text()
         for ref in result["controls"]:
-            assert ref.partition(":")[2] in text
+            assert ref.partition(":")[2] in block.text()
+        text = row.text()
         if result["status"] == "UNKNOWN":
             why = row.find_all("div", class_="why")
             assert why and "Could not be decided" in why[0].text()
         if result["status"] == "FAIL":
-            assert row.find_all("details", class_="fix"), "a failure says how to fix it"
+            fix = block.find_all("details", class_="fix")
+            assert fix and "open" in fix[0].attrs, "a failure says how to fix it, unfolded"
         for key in result["evidence"]:
             assert key in text
+    # Worst first: every FAIL block before every UNKNOWN one, every UNKNOWN before every WAIVED.
+    order = [a.attrs["data-status"] for a in tree.root.find_all("section", class_="rule-group")]
+    assert order == sorted(order, key=FINDING_STATUSES.index) and order[0] == "FAIL"
+    # PASS and N/A are counted per rule and status, not listed as results.
+    quiet = Counter((r["rule_id"], r["status"]) for r in document["results"] if r["status"] not in FINDING_STATUSES)
+    rows = tree.root.find_all("tr", class_="quiet")
+    assert {(row.attrs["data-rule"], row.attrs["data-status"]): int(row.attrs["data-count"]) for row in rows} == quiet
+    assert len(rows) == len(quiet)
 
 
 def test_evidence_is_shown_escaped_and_pretty(document: dict[str, Any], page: str) -> None:
     tree = Tree(page)
     sg = next(i for i, r in enumerate(document["results"])
               if r["rule_id"] == "VG-EC2-004" and r["status"] == "FAIL")
-    row = tree.root.by_id(f"result-{sg}")
-    evidence = row.find_all("table", class_="kv")[0]
-    assert evidence.find_all("th")[0].text() == "ingress"
-    # JSON escapes the control characters, the page the bidi overrides: both decode back exactly.
-    shown = json.loads(evidence.find_all("pre")[0].text())
-    assert shown[0]["description"] == ALL  # every payload is there, as text
+    row = tree.root.by_id(f"result-{sg}").ancestor("tr")
+    evidence = row.find_all("dl", class_="kv")[0]
+    assert evidence.find_all("dt")[0].text() == "ingress"
+    # A list of rules is a list, each rule its names and values; every payload is there, as text.
+    ingress = evidence.find_all("ul", class_="vlist")[0]
+    names = [dt.text() for dt in ingress.find_all("dt", class_="attr")]
+    assert names[:3] == ["from_port", "to_port", "protocol"] and "description" in names
+    values = [c.text() for c in ingress.find_all("code", class_="val")]
+    assert "0.0.0.0/0" in values
+    # every payload is there as text: control characters and bidi overrides shown visibly escaped
+    assert html_lib.unescape(html_text(ALL)) in values
     waived = tree.root.find_all("tr", data_status="WAIVED")
     assert waived and all("compensating control" in w.text() and "expires 2027-01-01" in w.text() for w in waived)
-    assert len(waived) == document["summary"]["by_status"]["WAIVED"]
+    assert sum(int(w.attrs["data-count"]) for w in waived) == document["summary"]["by_status"]["WAIVED"]
     assert len(tree.root.find_all("span", class_="new")) == sum(r["baseline"] == "new" for r in document["results"])
 
 
@@ -260,6 +273,7 @@ def test_chart_counts_results_the_summary_leaves_out(document: dict[str, Any]) -
 def test_cli_writes_and_rerenders_the_html_report(tmp_path: Path) -> None:
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(_plan()))
+    (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "report.html"
     run = subprocess.run([sys.executable, "-m", "vendorguard.cli.main", "scan", "plan", str(plan), "--format", "html",
                           "-o", str(out)], capture_output=True, text=True, timeout=120)
@@ -272,7 +286,8 @@ def test_cli_writes_and_rerenders_the_html_report(tmp_path: Path) -> None:
                            capture_output=True, text=True, timeout=120)
     assert again.returncode in (0, 1), again.stderr
     tree = assert_inert(again.stdout)
-    assert len(tree.root.find_all("tr", class_="finding")) == len(json.loads(saved.read_text())["results"])
+    saved_results = json.loads(saved.read_text())["results"]
+    assert len(tree.root.find_all("li", class_="result")) == sum(r["status"] in FINDING_STATUSES for r in saved_results)
     for secret in SECRETS:
         assert secret not in out.read_text(encoding="utf-8") + again.stdout
 
@@ -335,7 +350,7 @@ def test_planted_payloads_stay_text(document: dict[str, Any], page: str) -> None
     text = tree.root.text()
     # The payloads are all there — as text a reader can see, not as markup.
     assert P_SCRIPT in text and P_IMG in text and P_STYLE in text and P_ATTR in text and P_ENTITY in text
-    assert "\\u001b[31mred" in text and "\\u202e" in text  # visible, not acting
+    assert "\\x1b[31mred" in text and "\\u202e" in text  # visible, not acting
     assert "PWNED" not in tree.root.find_all("title")[0].text()
 
 
@@ -366,7 +381,9 @@ def test_a_document_poisoned_everywhere_renders_inert(document: dict[str, Any]) 
     key in it, statuses and severities included, carries a payload."""
     poisoned = _poison(copy.deepcopy(document), [0])
     tree = assert_inert(render(poisoned, "html"))
-    assert len(tree.root.find_all("tr", class_="finding")) == len(document["results"])
+    # A status no report knows is listed with the findings (after them), never folded into the counts.
+    assert len(tree.root.find_all("li", class_="result")) == sum(
+        r["status"] not in ("PASS", "NOT_APPLICABLE") for r in poisoned["results"])
     # Statuses kept valid but everything else poisoned, too.
     partly = _poison(copy.deepcopy(document), [3])
     for original, result in zip(document["results"], partly["results"]):
@@ -376,6 +393,11 @@ def test_a_document_poisoned_everywhere_renders_inert(document: dict[str, Any]) 
 
 
 # -- in a real browser ----------------------------------------------------------------------------
+
+#: How many results the visible rows stand for (a row lists every resource with the same evidence).
+VISIBLE_FINDINGS = ("Array.from(document.querySelectorAll('tr.finding')).filter(r => r.offsetParent !== null)"
+                    ".reduce((n, r) => n + Number(r.dataset.count), 0)")
+VISIBLE_QUIET = VISIBLE_FINDINGS.replace("tr.finding", "tr.quiet")
 
 
 def test_in_chromium_numbers_filters_and_no_planted_script(
@@ -410,37 +432,47 @@ def test_in_chromium_numbers_filters_and_no_planted_script(
         if n and s != "NOT_APPLICABLE")
     assert all(width >= 20 for *_, width in drawn), "every segment is wide enough for its count"
     assert browser.js("document.getElementById('filters').offsetParent !== null"), "filters shown with scripts"
-    visible_rows = "document.querySelectorAll('tr.finding:not([hidden])').length"
-    assert browser.js(visible_rows) == len(results)
+    findings = [r for r in results if r["status"] in FINDING_STATUSES]
+    # By default the findings show and PASS/N/A are behind the filter (their counts are in the summary).
+    assert browser.js(VISIBLE_FINDINGS) == len(findings)
+    assert browser.js(VISIBLE_QUIET) == 0
+    assert browser.js("document.getElementById('passed').offsetParent") is None
     shot = browser.screenshot(out / "evidence-report.png", height=2200)
     assert shot.stat().st_size > 20_000
 
-    # Click: hide PASS.
+    # Click: show PASS — counted per rule, not one row per result.
     browser.js("document.querySelector('input[name=status][value=PASS]').click()")
-    assert browser.js(visible_rows) == len(results) - by_status["PASS"]
-    assert browser.js("Array.from(document.querySelectorAll('tr.finding[data-status=PASS]'))"
-                      ".every(r => r.offsetParent === null)")
-    assert browser.js("document.getElementById('filter-count').innerText").startswith(
-        f"Showing {len(results) - by_status['PASS']} of {len(results)} results")
-    # A resource with only passing results disappears with them.
-    assert browser.js("Array.from(document.querySelectorAll('section.resource')).filter(s => !s.hidden)"
+    assert browser.js(VISIBLE_FINDINGS) == len(findings)
+    assert browser.js(VISIBLE_QUIET) == by_status["PASS"]
+    assert browser.js("document.querySelectorAll('tr.quiet[data-status=PASS]').length") == len(
+        {r["rule_id"] for r in results if r["status"] == "PASS"}) < by_status["PASS"]
+    assert browser.js("document.getElementById('filter-count').innerText") == (
+        f"Showing all {len(findings)} findings, and {by_status['PASS']} passed or not applicable results "
+        "counted per rule.")
+    # Hide FAIL: a rule block with no visible row disappears with it.
+    browser.js("document.querySelector('input[name=status][value=FAIL]').click()")
+    assert browser.js(VISIBLE_FINDINGS) == len(findings) - by_status["FAIL"]
+    assert browser.js("Array.from(document.querySelectorAll('section.rule-group')).filter(s => !s.hidden)"
                       ".every(s => s.querySelector('tr.finding:not([hidden])'))")
-    # Only problems, then show all.
+    assert browser.js("document.getElementById('findings-FAIL').hidden") is True
+    assert browser.js("document.getElementById('filter-count').innerText").startswith(
+        f"Showing {len(findings) - by_status['FAIL']} of {len(findings)} findings")
+    # Only findings, then show all.
     browser.js("document.getElementById('filters-problems').click()")
-    problems = sum(by_status.get(s, 0) for s in ("FAIL", "UNKNOWN", "WAIVED"))
-    assert browser.js(visible_rows) == problems
+    assert (browser.js(VISIBLE_FINDINGS), browser.js(VISIBLE_QUIET)) == (len(findings), 0)
     browser.js("document.getElementById('filters-all').click()")
-    assert browser.js(visible_rows) == len(results)
+    assert (browser.js(VISIBLE_FINDINGS), browser.js(VISIBLE_QUIET)) == (len(findings), len(results) - len(findings))
     # Uncheck a domain.
     domain = results[0]["domain"]
     browser.js(f"Array.from(document.querySelectorAll('input[name=domain]')).find(b => b.value === {json.dumps(domain)}).click()")
-    assert browser.js(visible_rows) == sum(r["domain"] != domain for r in results)
+    assert browser.js(VISIBLE_FINDINGS) == sum(r["domain"] != domain for r in findings)
+    assert browser.js(VISIBLE_QUIET) == sum(r["domain"] != domain for r in results if r not in findings)
 
     # A query string pre-selects filters.
     browser.open(report.as_uri() + "?status=FAIL&severity=critical,high")
     expected = sum(r["status"] == "FAIL" and r["severity"] in ("critical", "high") for r in results)
     assert 0 < expected < len(results)
-    assert browser.js(visible_rows) == expected
+    assert browser.js(VISIBLE_FINDINGS) == expected
     assert browser.js("document.querySelector('input[name=status][value=PASS]').checked") is False
     assert "PWNED" not in browser.js("document.title")
     problems_log = [line for line in browser.console() if "Content Security Policy" in line or "exception" in line]
@@ -456,7 +488,8 @@ def test_in_chromium_with_scripts_off_everything_is_shown(
         browser.open(report.as_uri() + "?status=FAIL")
         assert browser.js("document.documentElement.getAttribute('data-filters')") is None
         assert browser.js("document.getElementById('filters').offsetParent") is None
-        assert browser.js("document.querySelectorAll('tr.finding:not([hidden])').length") == len(document["results"])
+        assert browser.js(VISIBLE_FINDINGS) == sum(r["status"] in FINDING_STATUSES for r in document["results"])
+        assert browser.js(VISIBLE_QUIET) == sum(r["status"] not in FINDING_STATUSES for r in document["results"])
         assert browser.js("document.getElementById('total-FAIL').innerText") == str(
             document["summary"]["by_status"]["FAIL"])
     finally:
