@@ -57,9 +57,11 @@ def load(path: str) -> list[Vendor]:
 
 
 def scan(path: str, vendors: list[Vendor], packs: tuple[str, ...], decisions: Decisions | None = None,
-         endpoint_url: str | None = None, broker: str | None = None) -> Iterator[tuple[Vendor, ScanReport | InputError]]:
+         endpoint_url: str | None = None, broker: str | None = None, journal: Any = None,
+         on_progress: Any = None) -> Iterator[tuple[Vendor, ScanReport | InputError]]:
     """Scan every vendor: its files with their sources, its accounts live (on the workers behind
-    `broker`, when one is named).  A scan that cannot run (a missing file, a role that cannot be
+    `broker`, when one is named, kept under way in the store by `journal`; each unit answered
+    told to `on_progress`).  A scan that cannot run (a missing file, a role that cannot be
     assumed) is yielded as its InputError, so the caller reports it and goes on with the other vendors."""
     from . import sources
     from .pipeline import scan as run_scan
@@ -79,6 +81,6 @@ def scan(path: str, vendors: list[Vendor], packs: tuple[str, ...], decisions: De
                                 external_id=vendor.resolve_external_id(path), external_id_ref=vendor.external_id,
                                 regions=list(vendor.regions) if vendor.regions else None, endpoint_url=endpoint_url)
                 yield vendor, run_scan(sources.get("aws"), (), packs, decisions, target=target, broker=broker,
-                                       vendor=vendor.name)
+                                       vendor=vendor.name, journal=journal, on_progress=on_progress)
             except InputError as exc:
                 yield vendor, exc

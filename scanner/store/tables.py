@@ -7,6 +7,10 @@ they run in SQL or in one pass, without decompressing every document.  A *findin
 (vendor, rule, account, region, resource) across scans: its life cycle — first seen, last seen,
 fixed, reopened — lives there.
 
+A *run* is a distributed scan under way (`runs.py`): what its coordinator needs to plan it again,
+and each unit's answer as a worker wrote it, so that a scan whose coordinator died can be resumed
+by its id; once the scan is recorded, its run is closed (its answers dropped: the scan holds them).
+
 Key columns never hold NULL (an absent account or region is ``""``): SQL treats NULLs as distinct
 in a unique constraint, which would let the same finding be inserted twice.
 """
@@ -80,4 +84,24 @@ results = Table(
     Column("first_seen", String(32)),
     Column("new", Boolean, nullable=False, default=False),
     Index("ix_results_scan", "scan_id"),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", String(64), primary_key=True),  # the scan's id: its units' task ids are made of it
+    Column("vendor", String(200), nullable=False),  # "" for `scan aws` (its store name is decided on recording)
+    Column("started", String(32), nullable=False),
+    Column("request", Text, nullable=False),  # JSON: target (by reference, no secret), packs, output options
+    Column("units", Text, nullable=False),  # JSON: the units as planned, to check a resume plans the same
+    Column("finished", String(32)),
+    Column("scan_id", Integer, ForeignKey("scans.id")),
+)
+
+run_units = Table(
+    "run_units", metadata,
+    Column("run_id", String(64), ForeignKey("runs.id"), primary_key=True),
+    Column("account", String(40), primary_key=True),
+    Column("region", String(40), primary_key=True),
+    Column("finished", String(32), nullable=False),
+    Column("answer", LargeBinary, nullable=False),  # gzip JSON: what the worker answered (redacted resources)
 )

@@ -9,7 +9,11 @@ Nothing lost, nothing twice:
   a message whose whole worker died is put back by Redis once its visibility timeout has passed
   (`VISIBILITY`, checked by the workers every few seconds, not the hour Redis would wait);
 - a unit's task id is its (scan, account, region): sent again, it runs again and *replaces* its one
-  result — never a second answer;
+  result — never a second answer; a worker started with ``--store`` also keeps each answer in the
+  store (`store.runs`), where a redelivered unit replaces its row;
+- a scan whose coordinator died is resumed by its id (`vendorguard scan resume`): planned again, the
+  same units have the same task ids, so the answers the store or the result backend hold are taken
+  and only the others are sent;
 - the coordinator gives every started unit a deadline (`DEADLINE`), sends it again when that passes
   or the unit failed (`RESENDS` times), and then answers it itself with gaps (its rules UNKNOWN,
   saying why) — never a hang; a broker that stops answering for `OUTAGE` seconds ends the scan
@@ -24,11 +28,12 @@ region, service) in Redis (`RateLimit`): ten workers do not call one account har
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 import urllib.parse
 from collections import Counter
-from typing import Any, Callable
+from typing import Any
 
 from celery import Celery, signals
 from kombu.exceptions import OperationalError
@@ -36,6 +41,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from ...errors import InputError
+from .progress import OnProgress
 from .session import Guard, ReadOnlyViolation
 from .units import Sessions, Unit, add_calls, execute, failed_unit
 
@@ -140,7 +146,27 @@ def unit_task(data: dict[str, Any]) -> dict[str, Any]:
         rate = float(app.conf.get("vendorguard_rate") or 0)
         _held["limit"] = RateLimit(Redis.from_url(app.conf.broker_url), rate) if rate > 0 else None
     limit = _held["limit"]
-    return execute(data, _held["sessions"], _allowed, limit.wait if limit else None)
+    answer = execute(data, _held["sessions"], _allowed, limit.wait if limit else None)
+    if app.conf.get("vendorguard_store"):
+        _keep(data, answer)
+    return answer
+
+
+def _keep(data: dict[str, Any], answer: dict[str, Any]) -> None:
+    """Keep the answer in the worker's store too, for a resume that outlives the result backend (a
+    Redis restarted empty).  A store that fails does not fail the unit: its answer still goes back
+    through the result backend, and a resume sends a unit the store lacks again."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        if "store" not in _held:
+            from ...store.db import Store
+
+            _held["store"] = Store.open(app.conf.vendorguard_store)
+        _held["store"].put_answer(data["scan"], data["account"], data["region"], answer)
+    except (SQLAlchemyError, InputError) as exc:
+        logging.getLogger(__name__).warning("unit %s/%s of scan %s not kept in the store: %s",
+                                            data["account"], data["region"], data["scan"], exc)
 
 
 @signals.worker_process_init.connect
@@ -148,14 +174,20 @@ def _fresh_process(**_: Any) -> None:
     _held.clear()  # nothing inherited from the parent: each pool process opens its own
 
 
-def start_worker(broker: str, concurrency: int, rate: float) -> int:
+def start_worker(broker: str, concurrency: int, rate: float, store: str | None = None) -> int:
     """Run a worker in this process until it is stopped: `concurrency` pool processes, each replaced
-    after `worker_max_tasks_per_child` units (or past `worker_max_memory_per_child`)."""
+    after `worker_max_tasks_per_child` units (or past `worker_max_memory_per_child`); with a
+    `store`, each answer is also kept there (checked to open now: a typo fails at start, not per unit)."""
     from .units import _fewer_malloc_arenas
 
     configure(broker)
+    if store:
+        from ...store.db import Store
+
+        Store.open(store).close()
     _fewer_malloc_arenas()
-    app.conf.update(vendorguard_rate=rate, result_backend_always_retry=True, result_backend_max_retries=30)
+    app.conf.update(vendorguard_rate=rate, vendorguard_store=store, result_backend_always_retry=True,
+                    result_backend_max_retries=30)
     worker = app.Worker(concurrency=concurrency, pool_cls="prefork", loglevel="WARNING", quiet=True,
                         without_gossip=True, without_mingle=True, without_heartbeat=True, optimization="fair",
                         hostname=f"vendorguard-{os.getpid()}@%h")
@@ -167,11 +199,14 @@ def start_worker(broker: str, concurrency: int, rate: float) -> int:
 _BROKER_DOWN = (RedisError, OperationalError, OSError)
 
 
-def run_on_workers(broker: str, units: list[Unit], guard: Guard,
-                   on_progress: Callable[[int, int], None] | None = None, poll: float = 0.5) -> list[dict[str, Any]]:
-    """Send every unit, gather every answer (in the units' order), add the workers' call counts to
-    `guard`.  Ends: every unit answered by a worker or, past its deadline, by the coordinator."""
+def run_on_workers(broker: str, units: list[Unit], guard: Guard, on_progress: OnProgress | None = None,
+                   kept: dict[tuple[str, str], dict[str, Any]] | None = None, poll: float = 0.5) -> list[dict[str, Any]]:
+    """Send every unit not answered yet, gather every answer (in the units' order), add the workers'
+    call counts to `guard`.  Answered already: those `kept` in the store by (account, region), and
+    those the result backend holds (a resumed scan's; a unit a worker is running is not sent again).
+    Ends: every unit answered by a worker or, past its deadline, by the coordinator."""
     configure(broker)
+    kept = kept or {}
     pending = {u.task_id: u for u in units}
     answers: dict[str, dict[str, Any]] = {}
     started: dict[str, float] = {}
@@ -187,15 +222,32 @@ def run_on_workers(broker: str, units: list[Unit], guard: Guard,
             raise ReadOnlyViolation(result["violation"])
         add_calls(guard.calls, result)
         answers[tid] = {k: v for k, v in result.items() if k != "calls"}
-        del pending[tid]
+        unit = pending.pop(tid)
         if on_progress:
-            on_progress(len(answers), len(units))
+            on_progress(unit, units)
 
+    def settle(tid: str) -> str:
+        """The state of the unit's task in the backend; its answer taken (and forgotten there) once
+        it succeeded."""
+        result = app.AsyncResult(tid)
+        state = result.state
+        if state == "SUCCESS":
+            answer(tid, result.result)
+            result.forget()
+        return state
+
+    for unit in units:
+        if (unit.account, unit.region) in kept:
+            answer(unit.task_id, kept[unit.account, unit.region])
     try:
-        for unit in units:
-            send(unit)
-    except _BROKER_DOWN as exc:
-        raise InputError(f"--broker {broker}", f"could not send the scan's units: {exc}") from None
+        for tid in list(pending):
+            state = settle(tid)
+            if state == "STARTED":
+                started[tid] = time.monotonic()  # its deadline applies, as to any unit
+            elif state != "SUCCESS":
+                send(pending[tid])
+    except _BROKER_DOWN:  # it answered `configure` a moment ago: a restart; once back, it gets every unit pending
+        down_since = time.monotonic()
     while pending:
         now = time.monotonic()
         try:
@@ -205,13 +257,11 @@ def run_on_workers(broker: str, units: list[Unit], guard: Guard,
                     started.pop(tid, None)
                 down_since, moved = None, now
             for tid in list(pending):
-                result = app.AsyncResult(tid)
-                state = result.state
+                state = settle(tid)
                 if state == "SUCCESS":
-                    answer(tid, result.result)
-                    result.forget()
                     moved = now
                 elif state in ("FAILURE", "REVOKED", "REJECTED"):
+                    result = app.AsyncResult(tid)
                     if resent[tid] < RESENDS:  # a worker killed mid-unit records WorkerLostError: try again
                         resent[tid] += 1
                         result.forget()

@@ -6,7 +6,8 @@ A distributed scan's report is the local one's (everything but the clock); a wor
 SIGKILL mid-scan, or the broker stopped and started again (empty: no persistence) mid-scan, still
 gives that report, every result once — or ends with one line and exit 2, never a hang (each scan
 runs under a timeout).  Nothing in the broker, read throughout a scan, holds the ExternalId or
-credentials."""
+credentials.  A coordinator killed mid-scan is resumed by its id (`scan resume`): from the answers the
+workers kept in the store, sending only the missing units, or from the result backend's."""
 from __future__ import annotations
 
 import json
@@ -104,10 +105,15 @@ def scan_under_way(moto_endpoint: str, env: dict[str, str], pack: str, out: Path
     return scan
 
 
-def comparable(path: Path) -> dict[str, Any]:
-    """A report without its clock; results as a sorted list (a duplicate would show)."""
+def comparable(path: Path, stored: bool = False) -> dict[str, Any]:
+    """A report without its clock; results as a sorted list (a duplicate would show).  A `stored`
+    one (`--store`) without what the store adds: its scan id and vendor, each result's first_seen and new."""
     document = json.loads(path.read_text())
     del document["scan"]["started"], document["scan"]["finished"]
+    if stored:
+        del document["scan"]["id"], document["scan"]["vendor"]
+        for result in document["results"]:
+            del result["first_seen"], result["new"]
     document["results"] = sorted(json.dumps(r, sort_keys=True) for r in document["results"])
     for entry in document["scan"]["inputs"]:
         entry["unreadable"] = sorted(json.dumps(g, sort_keys=True) for g in entry["unreadable"])
@@ -138,11 +144,11 @@ def broker() -> Iterator[Any]:
 class Workers:
     """`vendorguard worker` processes, each in a session of its own (so one can be killed whole)."""
 
-    def __init__(self, url: str, env: dict[str, str], count: int = 2) -> None:
+    def __init__(self, url: str, env: dict[str, str], count: int = 2, *extra: str) -> None:
         self.processes = [subprocess.Popen([sys.executable, "-m", "vendorguard.cli.main", "worker", "--broker", url,
                                             # the shared limit is tested on real Redis in test_units; here it
                                             # would only slow moto's answers (29 s a scan unlimited, 75 s at 20/s)
-                                            "--concurrency", "2", "--rate", "0"], env={**os.environ, **env},
+                                            "--concurrency", "2", "--rate", "0", *extra], env={**os.environ, **env},
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
                           for _ in range(count)]
 
@@ -209,7 +215,8 @@ def test_a_broker_restarted_mid_scan_completes_or_says_why(
     restarted = time.monotonic()
     _, stderr = scan.communicate(timeout=600)  # never a hang
     if scan.returncode == 2:
-        assert len(stderr.strip().splitlines()) == 1 and "--broker" in stderr, stderr
+        said = [line for line in stderr.splitlines() if not line.startswith("progress: ")]
+        assert len(said) == 1 and "--broker" in said[0], stderr
         outcome = f"ended with one line, exit 2: {stderr.strip()}"
     else:
         assert scan.returncode == 1, stderr
@@ -279,3 +286,129 @@ def test_no_secret_reaches_the_broker_and_the_store_keeps_the_same_scans(
         return [(s["vendor"], s["source"], s["summary"]) for s in json.loads(shown.stdout)["scans"]]
 
     assert stored("distributed.db") == stored("local.db")
+
+
+# -- a coordinator that died, and `scan resume` ------------------------------------------------------
+def _kept(store: Path, query: str) -> list[Any]:
+    """Rows of the store (SQLite in WAL mode: read while the scan writes); none before it exists."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as conn:
+            return conn.execute(query).fetchall()
+    except sqlite3.OperationalError:  # not made, or not migrated, yet
+        return []
+
+
+def _queued(client: Any) -> list[str]:
+    """The task ids of the messages waiting in the broker's queue."""
+    return [json.loads(message)["headers"]["id"] for message in client.lrange("celery", 0, -1)]
+
+
+def _coordinator(moto_endpoint: str, env: dict[str, str], pack: str, out: Path, url: str,
+                 store: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "vendorguard.cli.main",
+                             *org_scan(moto_endpoint, pack, out, "--broker", url, "--store", str(store))],
+                            env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
+
+
+def _resume_sending_only(missing: set[str], store: Path, url: str, env: dict[str, str],
+                         *worker_options: str) -> tuple[subprocess.CompletedProcess, float]:
+    """`scan resume` of the one scan under way in `store`, started with no worker up, so that what
+    it sends stays in the queue: exactly the `missing` task ids; then workers, and its outcome."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    [(scan_id,)] = _kept(store, "SELECT id FROM runs WHERE finished IS NULL")
+    started = time.monotonic()
+    resumed = subprocess.Popen([sys.executable, "-m", "vendorguard.cli.main", "scan", "resume", scan_id,
+                                "--store", str(store), "--broker", url], env={**os.environ, **env},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: len(_queued(client)) >= len(missing) or resumed.poll() is not None, timeout=60)
+    time.sleep(1)
+    assert sorted(_queued(client)) == sorted(missing), "only the missing units are sent"
+    workers = Workers(url, env, 2, *worker_options)
+    try:
+        stdout, stderr = resumed.communicate(timeout=300)
+    finally:
+        workers.stop()
+    return subprocess.CompletedProcess(resumed.args, resumed.returncode, stdout, stderr), time.monotonic() - started
+
+
+def _task_ids(scan_id: str, report: dict[str, Any]) -> set[str]:
+    """The task ids of every unit of scan `scan_id` over the accounts of `report`."""
+    return {f"vg-{scan_id}-{entry['origin']}-{region}" for entry in report["scan"]["inputs"]
+            for region in REGIONS.split(",")}
+
+
+def test_a_coordinator_killed_mid_scan_is_resumed_from_the_store_sending_only_what_is_missing(
+        local: dict[str, Any], moto_endpoint: str, env: dict[str, str], pack: str, broker: Any, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    """Workers keep answers in the store; the coordinator is killed, then the broker loses everything
+    (its workers stopped, its keys flushed): the resume sends exactly the units the store lacks, and
+    gives the local report, every result once, kept as one scan; the finished scan cannot be resumed."""
+    import redis
+
+    store, out = tmp_path / "store.db", tmp_path / "distributed.json"
+    workers = Workers(broker.url, env, 2, "--store", str(store))
+    try:
+        coordinator = _coordinator(moto_endpoint, env, pack, out, broker.url, store)
+        _wait_for(lambda: len(_kept(store, "SELECT 1 FROM run_units")) >= 6)
+        coordinator.kill()
+        coordinator.wait()
+    finally:
+        workers.stop()  # a warm shutdown: the units being run are finished (and kept) first
+    redis.Redis.from_url(broker.url).flushall()  # the broker's queue and answers lost: only the store remembers
+    [(scan_id,)] = _kept(store, "SELECT id FROM runs WHERE finished IS NULL")
+    kept = {f"vg-{scan_id}-{account}-{region}" for account, region in _kept(store, "SELECT account, region FROM run_units")}
+    planned = _task_ids(scan_id, local)
+    assert 6 <= len(kept) < len(planned) and kept < planned
+
+    resumed, took = _resume_sending_only(planned - kept, store, broker.url, env, "--store", str(store))
+    assert resumed.returncode == 1, resumed.stderr
+    assert f"resuming scan {scan_id}: {len(kept)} of {len(planned)} units answered in" in resumed.stderr
+    total = f"{len(planned)}/{len(planned)} (100%) · accounts {MEMBERS + 1}/{MEMBERS + 1} finished"
+    assert f"progress: units {total}" in resumed.stderr
+    assert comparable(out, stored=True) == local
+    assert _kept(store, "SELECT count(*) FROM scans") == [(1,)]
+    assert _kept(store, "SELECT finished IS NOT NULL, scan_id FROM runs") == [(1, 1)]
+    assert _kept(store, "SELECT count(*) FROM run_units") == [(0,)]  # the recorded scan holds what they became
+
+    again = vendorguard("scan", "resume", scan_id, "--store", str(store), "--broker", broker.url, env=env)
+    assert again.returncode == 2 and again.stderr.count("\n") == 1 and "there is nothing to resume" in again.stderr
+    unknown = vendorguard("scan", "resume", "0" * 32, "--store", str(store), "--broker", broker.url, env=env)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1, unknown.stderr
+    assert "no such distributed scan in the store (under way: none)" in unknown.stderr
+    show_figures(request, [f"coordinator killed (SIGKILL) after {len(kept)} of {len(planned)} units, the broker "
+                           f"then emptied: `scan resume` sent the {len(planned) - len(kept)} missing units and "
+                           f"finished in {took:.0f} s, its {len(local['results'])} results equal to the local "
+                           "scan's, none twice"])
+
+
+def test_without_a_store_on_the_workers_a_resume_takes_what_the_result_backend_holds(
+        local: dict[str, Any], moto_endpoint: str, env: dict[str, str], pack: str, broker: Any, workers: Workers,
+        tmp_path: Path) -> None:
+    """The coordinator is killed once a tenth of the units are answered; the workers (no --store)
+    answer the rest into the result backend; the resume takes those, and sends again only the ones
+    the dead coordinator had read (and forgotten there)."""
+    import redis
+
+    store, out = tmp_path / "store.db", tmp_path / "distributed.json"
+    client = redis.Redis.from_url(broker.url)
+    coordinator = _coordinator(moto_endpoint, env, pack, out, broker.url, store)
+    assert coordinator.stderr is not None
+    next(line for line in coordinator.stderr if line.startswith("progress: units "))
+    coordinator.kill()
+    coordinator.wait()
+    _wait_for(lambda: client.llen("celery") == 0 and client.hlen("unacked") == 0)  # the workers answered the rest
+    workers.stop()
+    [(scan_id,)] = _kept(store, "SELECT id FROM runs WHERE finished IS NULL")
+    held = {key.decode().removeprefix("celery-task-meta-") for key in client.scan_iter("celery-task-meta-*")}
+    planned = _task_ids(scan_id, local)
+    assert held < planned and len(held) >= len(planned) // 2
+
+    resumed, _ = _resume_sending_only(planned - held, store, broker.url, env)
+    assert resumed.returncode == 1, resumed.stderr
+    assert f"resuming scan {scan_id}: 0 of {len(planned)} units answered in" in resumed.stderr
+    assert comparable(out, stored=True) == local
+    assert _kept(store, "SELECT finished IS NOT NULL FROM runs") == [(1,)]

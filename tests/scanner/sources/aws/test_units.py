@@ -94,3 +94,27 @@ def test_an_external_id_value_is_refused_with_a_broker(aws: Any) -> None:
     with pytest.raises(InputError, match="--external-id: its value would travel in broker messages"):
         scan_moto(aws, role_arn="arn:aws:iam::123456789012:role/VendorAudit", external_id="s3cr3t-value",
                   broker="redis://127.0.0.1:1/0", packs=[])
+
+
+def test_progress_is_told_by_account_and_a_log_gets_a_line_a_tenth_or_every_30_s() -> None:
+    from vendorguard.scanner.sources.aws.progress import Tally
+
+    now = [0.0]
+    units = [Unit("s1", account, region, "us-east-1", (), Access())
+             for account in ("111111111111", "222222222222", "333333333333", "444444444444", "555555555555")
+             for region in ("us-east-1", "eu-west-1")]
+    tally = Tally(every=30, clock=lambda: now[0])
+    tally(units[0], units)
+    tally(units[1], units)
+    assert tally.line() == ("units 2/10 (20%) · accounts 1/5 finished · running: 222222222222, 333333333333, "
+                            "444444444444 +1")
+    assert tally.due() and not tally.due()  # two tenths reached: one line
+    many = [Unit("s2", f"{n:012d}", "us-east-1", "us-east-1", (), Access()) for n in range(100)]
+    tally(many[0], many)  # the next scan of a vendors file starts afresh
+    assert (tally.done, tally.total) == (1, 100) and not tally.due()
+    now[0] += 31
+    assert tally.due(), "a log hears from a long scan every 30 s"
+    for unit in many[1:]:
+        tally(unit, many)
+    assert tally.due() and tally.line() == "units 100/100 (100%) · accounts 100/100 finished"
+    assert tally.due(live=True)  # the last unit always shows (a terminal's line is then erased)
