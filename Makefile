@@ -3,22 +3,39 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: install test-deps demo test bench clean browser servers
 
 include checkov.mk
 
+# Everything the tests and the benchmarks use: vendorguard with its dev and provisioning extras,
+# and checkov in its own environment.
 install: $(STAMP) checkov
 
 # What only the tests need, beyond the Python packages: a browser and database servers.
 test-deps: install browser servers
 
+define make_venv
+	@test -x $(BIN)/python || { echo "making the virtual environment $(VENV) ($(PYTHON) -m venv)…" && $(PYTHON) -m venv $(VENV); }
+endef
+
 # Reinstalls only when the project's metadata changes; the install is editable, so code and
-# policy edits need nothing.
+# policy edits need nothing.  pip runs with --quiet: its warnings and errors still show.  The full
+# set includes the demo's, so `make demo` after `make test` installs nothing.
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(make_venv)
+	@echo "installing vendorguard and its dependencies into $(VENV): pip, about 130 packages (tests, pulumi, moto); minutes the first time…"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,provision]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(DEMO_STAMP)
+
+# The demo needs vendorguard and moto (its local AWS endpoint), nothing more: no checkov (it scans
+# a plan and a live endpoint, never Terraform HCL), no browser, no database server.
+$(DEMO_STAMP): pyproject.toml
+	$(make_venv)
+	@echo "installing vendorguard and moto (the demo's local AWS endpoint) into $(VENV): pip, about 70 packages; a minute or two the first time…"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[demo]'
+	@touch $(DEMO_STAMP)
 
 # Headless Chromium for the HTML report's browser test, where the machine lets us install it
 # (root with apt); elsewhere that one test skips and says why.
@@ -44,7 +61,7 @@ servers:
 		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } || \
 		echo "no redis-server: the distributed executor's tests will skip"
 
-demo: install
+demo: $(DEMO_STAMP)
 	$(BIN)/vendorguard demo --output-dir reports
 
 test: test-deps

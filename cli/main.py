@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
@@ -41,12 +42,33 @@ class _Group(click.Group):
             click.echo("vendorguard: interrupted", err=True)
             ctx.exit(130)
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if isinstance(exc, BrokenPipeError) and _reader_gone():
+                ctx.exit(0)  # `vendorguard packs show hipaa | head`: the reader has seen enough
             if os.environ.get("VENDORGUARD_DEBUG"):
                 raise
             click.echo(f"vendorguard: internal error: {type(exc).__name__}: {exc} "
                        "(set VENDORGUARD_DEBUG=1 for the traceback)", err=True)
             ctx.exit(2)
         ctx.exit(code or 0)  # a command returns its exit code (`Output.emit`'s); None is success
+
+
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (a BrokenPipeError from anything else
+    is a failure, not the end of the output).  If so, what is left to print goes to /dev/null,
+    so that no later flush fails again: Python's recipe,
+    https://docs.python.org/3/library/signal.html#note-on-sigpipe (SIGPIPE's default action would
+    also end the scan when a socket to AWS or the store breaks)."""
+    import select
+
+    poll = select.poll()
+    try:
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+    except (OSError, ValueError):  # not a file: a test's captured output
+        return False
+    if not any(events & select.POLLERR for _, events in poll.poll(0)):
+        return False
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return True
 
 
 @dataclass
@@ -67,41 +89,76 @@ class Output:
     #: The store, opened by `check` before the scan: one that cannot be reached fails at once,
     #: not after a long live scan.
     opened: Any = field(default=None, init=False, repr=False)
+    #: With a store, what keeps a distributed scan under way there (`journal`), resumable by its id.
+    runs: Any = field(default=None, init=False, repr=False)
 
     def check(self) -> None:
         if len(self.formats) > 1 and not self.output_dir:
             raise click.UsageError("several --format need --output-dir")
         if self.output and self.output_dir:
             raise click.UsageError("--output and --output-dir are alternatives")
+        if self.formats[:1] == ("html",) and not (self.output or self.output_dir) and sys.stdout.isatty():
+            raise click.UsageError("--format html is a page to open in a browser: write it with -o FILE.html")
         if self.vendor is not None and not self.vendor.strip():
             raise click.UsageError("--vendor needs a name")
-        self.opened = _open_store(self.store, required=False)
+        self.opened = _open_store(self.store, required=False, create=True)
 
     def keep(self, document: dict[str, Any], vendor: str | None = None) -> dict[str, Any]:
         """Record the scan in the store, if there is one: the document as stored (scan id, each
         result's first_seen and new), which the reports then show."""
         if self.opened is None:
             return document
-        from vendorguard.scanner.store.record import default_vendor
+        from vendorguard.scanner.store.record import default_vendor, scan_source
 
         name = vendor or self.vendor or default_vendor(document)
-        stored = self.opened.record(document, name)
+        run = self.runs.take() if self.runs and scan_source(document) == "aws" else None
+        stored = self.opened.record(document, name, run)
         if not self.quiet:
             new = sum(1 for r in stored["results"] if r.get("new"))
             click.echo(f"kept as scan {stored['scan']['id']} of {name!r} in {self.opened.label}: "
                        f"{new} failing result{'s' if new != 1 else ''} new since its previous scan", err=True)
         return stored
 
+    def journal(self, command: str, resume: str | None = None) -> Any:
+        """With a store, the journal of the distributed scans `command` runs (`store.runs`): their
+        runs, with these options, so that `scan resume` finishes one as this command would have."""
+        if self.opened is None:
+            return None
+        from vendorguard.scanner.store.runs import Journal
+
+        note = None if self.quiet else functools.partial(click.echo, err=True)
+        self.runs = Journal(self.opened, {"command": command, "output": self.request()}, resume, note)
+        return self.runs
+
+    def request(self) -> dict[str, Any]:
+        """These options as a scan resumed from another directory needs them: paths made absolute,
+        and the waivers file this directory holds by default named."""
+        from vendorguard.scanner.waivers import DEFAULT_FILE
+
+        def absolute(path: str | None) -> str | None:
+            return os.path.abspath(path) if path else None
+
+        waivers = self.waivers or (DEFAULT_FILE if os.path.isfile(DEFAULT_FILE) else None)
+        return {"packs": [absolute(p) if os.path.isfile(p) else p for p in self.packs], "formats": list(self.formats),
+                "output": absolute(self.output), "output_dir": absolute(self.output_dir), "fail_on": self.fail_on,
+                "fail_on_unknown": self.fail_on_unknown, "waivers": absolute(waivers),
+                "baseline": absolute(self.baseline), "quiet": self.quiet, "vendor": self.vendor}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> "Output":
+        """The options `request` kept (JSON: its lists back to tuples)."""
+        return cls(**{**request, "packs": tuple(request["packs"]), "formats": tuple(request["formats"])})
+
     def decisions(self) -> Any:
         from vendorguard.scanner.decisions import Decisions
 
         return Decisions.load(self.waivers, self.baseline)
 
-    def emit(self, document: dict[str, Any], results: list[Any], stem: str = "vendorguard",
-             vendor: str | None = None) -> int:
-        """Keep (with a store), render and write; the exit code the results call for."""
+    def emit(self, document: dict[str, Any], stem: str = "vendorguard", vendor: str | None = None) -> Any:
+        """Keep (with a store), render and write; the `Verdict` the results call for, whose reason
+        ends the scan on stderr even with --quiet: a CI log must say why the build failed."""
         from vendorguard.scanner.reports import render, write_file, write_reports
-        from vendorguard.scanner.results import exit_code
+        from vendorguard.scanner.results import verdict
 
         document = self.keep(document, vendor)
         formats = list(self.formats or ("table",))
@@ -116,13 +173,16 @@ class Output:
             try:
                 click.echo(render(document, formats[0], **options), nl=False)
                 sys.stdout.flush()
-            except BrokenPipeError:  # `vendorguard scan … | head`: the reader has seen enough
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except BrokenPipeError:  # `vendorguard scan … | head`: the findings still decide the exit code
+                if not _reader_gone():
+                    raise
         if written and not self.quiet:
             counts = document["summary"]["by_status"]
             click.echo(f"wrote {', '.join(str(p) for p in written)}: "
                        + ", ".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
-        return exit_code(results, self.fail_on, self.fail_on_unknown)
+        decided = verdict(document, self.fail_on, self.fail_on_unknown)
+        click.echo(f"vendor {vendor!r}: {decided}" if vendor else str(decided), err=True)
+        return decided
 
 
 def _without_cycle_collector() -> None:
@@ -134,13 +194,25 @@ def _without_cycle_collector() -> None:
     gc.disable()
 
 
+def _destination(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A report's file or folder, refused before any scan runs when it cannot be written."""
+    if value is not None:
+        from vendorguard.scanner.reports import destination_problem
+
+        if problem := destination_problem(value):
+            raise click.BadParameter(f"{value!r}: {problem}", ctx, param)
+    return value
+
+
 _OUTPUT_OPTIONS = [
     click.option("--pack", "packs", multiple=True, metavar="NAME|FILE",
                  help="Pack to run (repeatable): a shipped pack name or a policy file. Default: hipaa and vendor-article."),
     click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
                  help="Report format (repeatable with --output-dir). Default: table."),
-    click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to this file."),
-    click.option("--output-dir", type=click.Path(file_okay=False), help="Write one report per --format here."),
+    click.option("--output", "-o", type=click.Path(dir_okay=False), callback=_destination,
+                 help="Write the report to this file (in an existing directory)."),
+    click.option("--output-dir", type=click.Path(file_okay=False), callback=_destination,
+                 help="Write one report per --format here (made if missing; its parent must exist)."),
     click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
                  help="Exit 1 when a FAIL of this severity or worse is found."),
     click.option("--fail-on-unknown", is_flag=True,
@@ -149,7 +221,8 @@ _OUTPUT_OPTIONS = [
                  help="Waivers file (default: .vendorguard-waivers.yaml when present)."),
     click.option("--baseline", type=click.Path(dir_okay=False),
                  help="An earlier JSON report: only new FAILs decide the exit code; fixed ones are listed."),
-    click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr."),
+    click.option("--quiet", "-q", is_flag=True,
+                 help="On stderr, only the exit code's reason (no summary, progress or file list)."),
     click.option("--store", metavar="URL",
                  help="Keep the scan in this store: a file (SQLite), sqlite:///PATH or postgresql://… "
                       "(default: $VENDORGUARD_STORE)."),
@@ -157,8 +230,10 @@ _OUTPUT_OPTIONS = [
 ]
 
 
-def _open_store(value: str | None, required: bool = True) -> Any:
-    """The store `value` (or $VENDORGUARD_STORE) names, opened; None when neither names one."""
+def _open_store(value: str | None, required: bool = True, create: bool = False) -> Any:
+    """The store `value` (or $VENDORGUARD_STORE) names, opened; None when neither names one.
+    Only a scan `create`s it: a command that reads one given a mistyped path must not answer
+    from a new, empty store."""
     from vendorguard.scanner.store.location import chosen
 
     url = chosen(value)
@@ -168,7 +243,7 @@ def _open_store(value: str | None, required: bool = True) -> Any:
         return None
     from vendorguard.scanner.store.db import Store
 
-    return Store.open(url)
+    return Store.open(url, create)
 
 
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -206,6 +281,7 @@ class _ScanGroup(click.Group):
                 factory = _COMMAND_FACTORIES.get(source, _document_command)
                 self.add_command(factory(registered), registered.command)
             self.add_command(_vendors_command(), "vendors")
+            self.add_command(_resume_command(), "resume")
         return self.commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -256,7 +332,7 @@ def _document_command(source: Any) -> click.Command:
     def run(files: tuple[str, ...], out: Output, **options: Any) -> int:
         _without_cycle_collector()
         report = _scan(source, files, out, **options)
-        return out.emit(report.to_document(), report.results)
+        return out.emit(report.to_document()).code
 
     return _command(source, run, [
         click.argument("files", nargs=-1, required=True),
@@ -272,7 +348,7 @@ def _hcl_command(source: Any) -> click.Command:
 
     def run(dirs: tuple[str, ...], out: Output, **options: Any) -> int:
         report = _scan(source, dirs, out, **options)
-        return out.emit(report.to_document(), report.results)
+        return out.emit(report.to_document()).code
 
     return _command(source, run, [
         click.argument("dirs", nargs=-1, required=True), _CHECKOV_PATH, _ALL_CHECKOV,
@@ -304,6 +380,30 @@ def _account_ids(ctx: click.Context, param: click.Parameter, value: str | None) 
     return ids
 
 
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+")
+
+
+def _role_arn(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An IAM role's ARN (STS would refuse anything else only once the scan starts, in its own words)."""
+    if value is not None and not _ROLE_ARN.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)", ctx, param)
+    return value
+
+
+def _check_roles(role_arn: str | None, role_name: str | None, accounts: list[str] | None, org: bool) -> None:
+    """The roles `scan aws` assumes and `iam-policy --auditor` lets assume: one --role-arn, or
+    --role-name in each account of --accounts or --org — an option that does not apply is an error,
+    never silently ignored (a scan of the caller's own account instead of the vendor's)."""
+    if role_arn and (role_name or accounts or org):
+        raise click.UsageError("--role-arn, and --role-name with --accounts/--org, are alternatives")
+    if accounts and org:
+        raise click.UsageError("--org and --accounts are alternatives")
+    if role_name and not (accounts or org):
+        raise click.UsageError("--role-name goes with --accounts or --org (--role-arn names one role)")
+    if (accounts or org) and not role_name:
+        raise click.UsageError(f"{'--org' if org else '--accounts'} needs --role-name: the role to assume in each account")
+
+
 def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An endpoint botocore can use (it would otherwise fail deep inside the first client)."""
     if value is not None:
@@ -330,18 +430,19 @@ def _aws_command(source: Any) -> click.Command:
             broker: str | None, out: Output) -> int:
         from vendorguard.scanner.sources.aws.live import Target
 
-        if org and accounts:
-            raise click.UsageError("--org and --accounts are alternatives")
+        _check_roles(role_arn, role_name, accounts, org)
+        if external_id and not (role_arn or role_name):
+            raise click.UsageError("--external-id goes with --role-arn or --role-name: it is sent when assuming the role")
         target = Target(profile=profile, role_arn=role_arn, external_id=external_id, accounts=accounts,
                         org=org, role_name=role_name, regions=_csv(regions), endpoint_url=endpoint_url)
-        writes_files = bool(out.output or out.output_dir)
-        with progress_bar(enabled=not out.quiet and writes_files and sys.stderr.isatty()) as on_progress:
-            report = _scan(source, (), out, target=target, on_progress=on_progress, broker=broker)
-        return out.emit(report.to_document(), report.results)
+        with progress_line(enabled=not out.quiet) as on_progress:
+            report = _scan(source, (), out, target=target, on_progress=on_progress, broker=broker,
+                           journal=out.journal("aws"))
+        return out.emit(report.to_document()).code
 
     return _command(source, run, [
         click.option("--profile", help="AWS profile to use (default: the environment's credentials)."),
-        click.option("--role-arn", help="Assume this role first (an auditor's cross-account role)."),
+        click.option("--role-arn", callback=_role_arn, help="Assume this role first (an auditor's cross-account role)."),
         click.option("--external-id", help="ExternalId the role's trust policy requires."),
         click.option("--regions", default="all", show_default=True, help="Comma-separated regions, or `all` enabled ones."),
         _ACCOUNTS,
@@ -361,6 +462,7 @@ def _vendors_command() -> click.Command:
     def run(vendors_file: str, endpoint_url: str | None, broker: str | None, out: Output) -> int:
         from vendorguard.scanner import vendors as vendor_file
         from vendorguard.scanner.errors import InputError as Failed
+        from vendorguard.scanner.results import Verdict, worst
 
         if out.output:
             raise click.UsageError("scan vendors writes one report per vendor and source: use --output-dir")
@@ -371,19 +473,22 @@ def _vendors_command() -> click.Command:
             chosen = [v for v in chosen if v.name == out.vendor]
             if not chosen:
                 raise click.UsageError(f"no vendor {out.vendor!r} in {vendors_file}")
-        codes = []
-        for vendor, outcome in vendor_file.scan(vendors_file, chosen, out.packs, out.decisions(), endpoint_url,
-                                                broker):
-            if isinstance(outcome, Failed):
-                click.echo(f"vendorguard: error: vendor {vendor.name!r}: {outcome}", err=True)
-                codes.append(2)
-                continue
-            document = outcome.to_document()
-            stem = _file_stem(f"{vendor.name}-{'-'.join(sorted({i['source'] for i in document['scan']['inputs']}))}")
-            if not out.output_dir and not out.quiet:
-                click.echo(f"== {vendor.name}", err=True)
-            codes.append(out.emit(document, outcome.results, stem=stem, vendor=vendor.name))
-        return max(codes, default=0)
+        verdicts = []
+        with progress_line(enabled=not out.quiet) as on_progress:
+            for vendor, outcome in vendor_file.scan(vendors_file, chosen, out.packs, out.decisions(), endpoint_url,
+                                                    broker, out.journal("vendors"), on_progress):
+                if isinstance(outcome, Failed):
+                    click.echo(f"vendorguard: error: vendor {vendor.name!r}: {outcome}", err=True)
+                    verdicts.append((vendor.name, Verdict(2, str(outcome))))
+                    continue
+                document = outcome.to_document()
+                if not out.output_dir and not out.quiet:
+                    click.echo(f"== {vendor.name}", err=True)
+                verdicts.append((vendor.name, out.emit(document, stem=_vendor_stem(vendor.name, document),
+                                                       vendor=vendor.name)))
+        overall = worst(verdicts)
+        click.echo(str(overall), err=True)
+        return overall.code
 
     return _command(_VENDORS, run, [
         click.argument("vendors_file", metavar="VENDORS.yaml"),
@@ -404,39 +509,92 @@ def _file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "vendor"
 
 
+def _vendor_stem(vendor: str, document: dict[str, Any]) -> str:
+    """The report file name of one vendor's scan of one kind of input, as `scan vendors` writes it."""
+    return _file_stem(f"{vendor}-{'-'.join(sorted({i['source'] for i in document['scan']['inputs']}))}")
+
+
+def _resume_command() -> click.Command:
+    """``vendorguard scan resume ID``: a scan, not a new command family — it finishes the distributed
+    scan ID (of `scan aws` or `scan vendors`) with that scan's own options and report."""
+
+    @click.command("resume")
+    @click.argument("scan_id", metavar="ID")
+    @click.option("--store", metavar="URL", help="The store the scan is kept in (default: $VENDORGUARD_STORE).")
+    @_BROKER
+    def resume(scan_id: str, store: str | None, broker: str | None) -> int:
+        """Finish a distributed scan whose coordinator stopped: plan it again, take the answers the
+        store and the broker hold, send only the others, and report as it would have."""
+        from vendorguard.scanner import sources
+        from vendorguard.scanner.sources.aws.live import Target
+
+        if not broker:
+            raise click.UsageError("scan resume needs --broker URL (or $VENDORGUARD_BROKER): its units run on workers")
+        opened = _open_store(store)
+        run = opened.run(scan_id)
+        request, vendor = run["request"], run["vendor"]
+        out = Output.from_request(request["output"])
+        out.opened = opened
+        target = Target.from_request(request["target"], f"scan {scan_id}")
+        with progress_line(enabled=not out.quiet) as on_progress:
+            report = _scan(sources.get("aws"), (), out, target=target, on_progress=on_progress, broker=broker,
+                           vendor=vendor, journal=out.journal(request["command"], resume=scan_id))
+        document = report.to_document()
+        if request["command"] == "vendors":
+            return out.emit(document, stem=_vendor_stem(vendor, document), vendor=vendor).code
+        return out.emit(document).code
+
+    return resume
+
+
 #: Command factories of the sources that do not read JSON files.
 _COMMAND_FACTORIES: dict[str, Callable[[Any], click.Command]] = {"terraform-hcl": _hcl_command, "aws": _aws_command}
 
 
-class progress_bar:
-    """A rich progress bar on stderr (accounts × regions × collectors), only on a terminal and
-    never when the report itself goes to the terminal."""
+class progress_line:
+    """A live scan's progress on stderr (`Tally`: units done of all, accounts finished and still
+    running): on a terminal one line, rewritten in place and erased once the scan is read (the
+    report follows); in a log (CI), a line at each tenth of the scan or every 30 s."""
 
     def __init__(self, enabled: bool) -> None:
+        self.live = enabled and sys.stderr.isatty()
         self.enabled = enabled
-        self._progress: Any = None
 
-    def __enter__(self) -> Callable[[int, int], None] | None:
+    def __enter__(self) -> Callable[[Any, Any], None] | None:
         if not self.enabled:
             return None
-        from rich.progress import Progress
+        from vendorguard.scanner.sources.aws.progress import Tally
 
-        self._progress = Progress(transient=True)
-        self._progress.start()
-        task = self._progress.add_task("scanning", total=None)
-        return lambda done, total: self._progress.update(task, completed=done, total=total)
+        tally = Tally()
+
+        def show(unit: Any, units: Any) -> None:
+            tally(unit, units)
+            if not tally.due(self.live):
+                return
+            if not self.live:
+                click.echo(f"progress: {tally.line()}", err=True)
+            elif tally.done < tally.total:
+                width = shutil.get_terminal_size().columns - 1
+                click.echo(f"\r\x1b[2K{tally.line()[:width]}", err=True, nl=False)
+            else:
+                self._erase()
+
+        return show
+
+    def _erase(self) -> None:
+        click.echo("\r\x1b[2K", err=True, nl=False)
 
     def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+        if self.live:
+            self._erase()
 
 
 @main.command()
 @click.argument("results_file", metavar="[RESULTS.json]", required=False)
 @click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
               help="Format (repeatable with --output-dir). Default: table; with --store alone: html.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
-@click.option("--output-dir", type=click.Path(file_okay=False))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), callback=_destination)
+@click.option("--output-dir", type=click.Path(file_okay=False), callback=_destination)
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True)
 @click.option("--fail-on-unknown", is_flag=True)
 @click.option("--quiet", "-q", is_flag=True)
@@ -451,21 +609,17 @@ def report(results_file: str | None, formats: tuple[str, ...], output: str | Non
     if results_file is not None:
         if store or scan_id:
             raise click.UsageError("RESULTS.json, and --store, are alternatives")
-        from vendorguard.scanner.inputs import load_results
+        from vendorguard.scanner.saved import load_results
 
         out.check()
-        document, results = load_results(results_file)
-        return out.emit(document, results)
+        return out.emit(load_results(results_file)).code
     if scan_id is None and store is None and not os.environ.get("VENDORGUARD_STORE"):
         raise click.UsageError("give RESULTS.json, or --store URL")
     opened = _open_store(store)
     out.check()
     with opened:
         if scan_id is not None:
-            from vendorguard.scanner.inputs import results_of
-
-            document = opened.document(scan_id)
-            return out.emit(document, results_of(document))
+            return out.emit(opened.document(scan_id)).code
         return _portfolio(opened, out)
 
 
@@ -476,7 +630,7 @@ def _portfolio(store: Any, out: Output) -> int:
     """The portfolio page, its document, or an OSCAL export of every vendor's latest scan."""
     import json
 
-    from vendorguard.scanner.reports import write_file
+    from vendorguard.scanner.reports import make_directory, write_file
 
     formats = list(out.formats or ("html",))
     if unsupported := [f for f in formats if f not in _PORTFOLIO_FORMATS]:
@@ -495,8 +649,9 @@ def _portfolio(store: Any, out: Output) -> int:
             text = portfolio.render(store.portfolio())
         rendered.append((fmt, text))
     if out.output_dir:
+        directory = make_directory(out.output_dir)
         for fmt, text in rendered:
-            write_file(f"{out.output_dir}/{_PORTFOLIO_FORMATS[fmt]}", text)
+            write_file(directory / _PORTFOLIO_FORMATS[fmt], text)
     elif out.output:
         write_file(out.output, rendered[0][1])
     else:
@@ -526,7 +681,8 @@ def _store_view(view: str, formats: tuple[str, ...]) -> Callable[[Callable[..., 
 
         for option in (_STORE, click.option("--format", "fmt", type=click.Choice(formats), default=formats[0],
                                               show_default=True),
-                       click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write it to this file.")):
+                       click.option("--output", "-o", type=click.Path(dir_okay=False), callback=_destination,
+                                    help="Write it to this file.")):
             wrapper = option(wrapper)
         return main.command(view)(wrapper)
 
@@ -568,11 +724,15 @@ def trend(store: Any, vendor: str | None) -> dict[str, Any]:
 @click.option("--rate", type=click.FloatRange(min=0), default=20, show_default=True,
               help="AWS calls a second per (account, region, service), in bursts of five times as many, shared "
                    "by every worker of the broker (EC2's Describe calls refill at 20/s; 0: no shared limit).")
-def worker(broker: str, concurrency: int, rate: float) -> int:
+@click.option("--store", metavar="URL",
+              help="Also keep each unit's answer in this store (the scans' own), so that `scan resume` finds "
+                   "it even if the broker lost it (default: $VENDORGUARD_STORE).")
+def worker(broker: str, concurrency: int, rate: float, store: str | None) -> int:
     """Run live-scan units sent by `scan aws|vendors --broker` until stopped (needs vendorguard[distributed])."""
     from vendorguard.scanner.sources.aws.live import distributed
+    from vendorguard.scanner.store.location import chosen
 
-    return distributed().start_worker(broker, concurrency, rate)
+    return distributed().start_worker(broker, concurrency, rate, chosen(store))
 
 
 @main.group()
@@ -595,7 +755,7 @@ def provision_check(template: str, config: tuple[str, ...], out: Output) -> int:
     from vendorguard.scanner.provision.check import check
 
     report = check(template, config, out.packs, out.decisions())
-    return out.emit(report.to_document(), report.results)
+    return out.emit(report.to_document()).code
 
 
 def _print_json(value: Any) -> None:
@@ -655,7 +815,7 @@ def export() -> None:
 
 @export.command("securityhub")
 @click.argument("results_file", metavar="RESULTS.json")
-@click.option("--account", help="Account for results that have none (plan and Pulumi scans).")
+@click.option("--account", callback=_account_id, help="Account for results that have none (plan and Pulumi scans).")
 @click.option("--region", help="Region for account-wide results (default us-east-1).")
 @click.option("--no-unknown", is_flag=True, help="Do not export UNKNOWN results.")
 @click.option("--no-resolved", is_flag=True, help="Do not archive findings that now PASS or are waived.")
@@ -666,9 +826,9 @@ def export_securityhub(results_file: str, account: str | None, region: str | Non
     This writes to Security Hub, with the caller's own credentials — it is the one command that
     does, and only when asked."""
     from vendorguard.scanner.securityhub import export_securityhub as export_findings
-    from vendorguard.scanner.inputs import load_results
+    from vendorguard.scanner.saved import load_results
 
-    document, _ = load_results(results_file)
+    document = load_results(results_file)
     outcome = export_findings(document, account=account, region=region, include_unknown=not no_unknown,
                               include_resolved=not no_resolved)
     for note in outcome.notes:
@@ -687,7 +847,7 @@ def export_securityhub(results_file: str, account: str | None, region: str | Non
 @click.option("--auditor", is_flag=True,
               help="Print instead the policy of the auditor's own identity, which assumes the scanning role "
                    "(with --role-arn, or --role-name and --accounts/--org).")
-@click.option("--role-arn", help="With --auditor: the scanning role it assumes.")
+@click.option("--role-arn", callback=_role_arn, help="With --auditor: the scanning role it assumes.")
 @_ACCOUNTS
 @click.option("--org", is_flag=True, help="With --auditor: the role in every account of the organization.")
 @_ROLE_NAME
@@ -721,48 +881,37 @@ def iam_policy(packs: tuple[str, ...], trust_account: str | None, external_id: s
     click.echo(policies.render(policies.scanning_policy(declared_operations(needed_collectors(types)))), nl=False)
 
 
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+")
-
-
 def _scanning_role_arns(role_arn: str | None, role_name: str | None, accounts: list[str] | None,
                         org: bool) -> list[str]:
     """The role(s) the auditor assumes, as `scan aws` names them: one ARN, or --role-name in each
     account of --accounts, or in any account (--org: the organization's accounts are known only
     when the scan lists them)."""
-    if role_arn:
-        if role_name or accounts or org:
-            raise click.UsageError("--role-arn, and --role-name with --accounts/--org, are alternatives")
-        if not _ROLE_ARN.fullmatch(role_arn):
-            raise click.UsageError(f"--role-arn {role_arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)")
-        return [role_arn]
-    if not role_name or not (accounts or org):
+    if not (role_arn or (role_name and (accounts or org))):
         raise click.UsageError("--auditor needs --role-arn, or --role-name with --accounts or --org")
-    if accounts and org:
-        raise click.UsageError("--org and --accounts are alternatives")
+    _check_roles(role_arn, role_name, accounts, org)
+    if role_arn:
+        return [role_arn]
     return [f"arn:aws:iam::*:role/{role_name}"] if org else [f"arn:aws:iam::{a}:role/{role_name}" for a in accounts or []]
 
 
 @main.command()
 @click.option("--output-dir", default="reports", show_default=True, type=click.Path(file_okay=False))
-def demo(output_dir: str) -> None:
+@click.option("--waivers", type=click.Path(dir_okay=False),
+              help="Waivers for the demo's scans (default: .vendorguard-waivers.yaml when present); "
+                   "scanner/demo/waivers.example.yaml is one.")
+def demo(output_dir: str, waivers: str | None) -> None:
     """Seed a realistic billing vendor's account on an embedded AWS endpoint, scan it, let the
     vendor fix a few findings, scan it again, scan the bundled example plan; keep every scan in
-    an embedded store and write the reports, the diff and the portfolio page."""
+    an embedded store and write the reports, the diff and the portfolio page.  Progress goes to
+    stderr; the summary, with the files to open, to stdout."""
     from vendorguard.scanner import demo as demo_run
-    from vendorguard.scanner.reports import render, write_reports
-    from vendorguard.scanner.reports.store_views import render as render_view
+    from vendorguard.scanner.decisions import Decisions
+    from vendorguard.scanner.demo.summary import summary
 
+    decisions = Decisions.load(waivers)  # a bad waivers file fails now, not after the scans
     os.makedirs(output_dir, exist_ok=True)  # the demo's own folder (a user's -o never gets one made)
-    reports, fixed = demo_run.run(output_dir)
-    stored, diff, extra = demo_run.keep(output_dir, reports)
-    for (label, _), document in zip(reports, stored):
-        if label != "aws-second-visit":
-            click.echo(render(document, "table", color=sys.stdout.isatty()), nl=False)
-        paths = write_reports(document, list(FORMATS), output_dir, label)
-        click.echo(f"{label}: wrote " + ", ".join(str(p) for p in paths) + "\n")
-    click.echo(f"{demo_run.VENDOR} then " + "; ".join(fixed) + ", and was scanned again:")
-    click.echo(render_view("diff", diff, "table"))
-    click.echo("kept every scan in " + os.path.join(output_dir, demo_run.STORE) + "; wrote " + ", ".join(extra))
+    outcome = demo_run.run(output_dir, decisions, write=lambda text: click.echo(text, nl=False, err=True))
+    click.echo(summary(outcome), nl=False)
 
 
 @main.group()

@@ -9,14 +9,16 @@ from typing import Any
 
 from .errors import InputError
 from .model import Result, Status
+from .saved import results_document
 
 
 def failed_keys(document: Any, name: str) -> set[tuple[str, str]]:
     """(rule id, address) of every FAIL in a results document."""
+    results = results_document(name, document)["results"]
     try:
-        return {(r["rule_id"], r["address"]) for r in document["results"] if r["status"] == "FAIL"}
-    except (TypeError, KeyError) as exc:
-        raise InputError(name, f"not a vendorguard results document ({type(exc).__name__}: {exc})") from None
+        return {(r["rule_id"], r["address"]) for r in results if r["status"] == "FAIL"}
+    except (TypeError, KeyError):
+        raise InputError(name, "not a vendorguard results document: each result needs rule_id, address and status") from None
 
 
 def compare(results: list[Result], baseline: set[tuple[str, str]]) -> dict[str, Any]:

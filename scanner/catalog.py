@@ -23,7 +23,20 @@ from .condition import Compiled, Compiler, ConditionError, field_paths, function
 from .errors import InputError
 from .functions import CONTEXT_FUNCTIONS, UNKNOWN_AWARE, VendorguardFunctions
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, but a date that does not exist (``expires: 2026-02-30``) is a YAML error at
+    its line, not a bare ValueError from `datetime`."""
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value} is not a date ({exc})",
+                                                    node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 DEFAULT_PACKS = ("hipaa", "vendor-article")
 
@@ -45,7 +58,7 @@ class Rule:
     #: The rule calls own_account(): where the source does not say the account, it is undecided.
     reads_account: bool
     rationale: str
-    remediation: dict[str, str]
+    remediation: dict[str, Any]
     references: dict[str, list[str]]
     origin: str
     condition: Compiled = field(repr=False)
@@ -125,6 +138,8 @@ def read_yaml(name: str, text: str, untrusted: bool = True) -> Any:
         raise InputError(name, f"not valid YAML{where}: {problem}") from None
     except RecursionError:
         raise InputError(name, "not valid YAML: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise InputError(name, f"not valid YAML: {exc}"[:200]) from None
     if untrusted:
         _check_expansion(name, document)
     return document

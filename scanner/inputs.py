@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .model import Result, Status
 
 #: Larger inputs are refused rather than read into memory whole.
 MAX_INPUT_BYTES = 512 * 1024 * 1024
@@ -51,6 +50,8 @@ def read_input(path: str) -> tuple[str, bytes]:
 def parse_json(name: str, data: bytes | str) -> Any:
     """JSON with a one-line error naming the place it breaks.  Lone UTF-16 surrogates (legal in
     JSON escapes, unprintable in every output) become U+FFFD."""
+    if not data.strip():  # `terraform show -json plan.out > plan.json` that failed leaves this
+        raise InputError(name, "empty, not JSON")
     try:
         document = json.loads(data)
     except json.JSONDecodeError as exc:
@@ -84,22 +85,6 @@ def results_schema() -> dict[str, Any]:
     return json.loads(resources.files("vendorguard.policies").joinpath("schemas/results.schema.json").read_text())
 
 
-def load_results(path: str) -> tuple[dict[str, Any], list[Result]]:
-    """A saved JSON report, schema-checked, with its results as `Result`s again."""
-    import jsonschema  # deferred: ~100 ms to import, needed only to re-read a saved report
-
-    name, data = read_input(path)
-    document = parse_json(name, data)
-    error = next(iter(sorted(jsonschema.Draft202012Validator(results_schema()).iter_errors(document),
-                             key=lambda e: list(e.absolute_path))), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise InputError(name, f"not a vendorguard results document: at {where}: {error.message}")
-    return document, results_of(document)
-
-
-def results_of(document: dict[str, Any]) -> list[Result]:
-    """A results document's results as `Result`s again (for the exit code of a re-rendered report)."""
-    fields_ = Result.__dataclass_fields__
-    return [Result(**{**{k: v for k, v in r.items() if k in fields_}, "status": Status(r["status"])})
-            for r in document["results"]]
+def is_results(document: Any) -> bool:
+    """Whether the top level is a results document's (the rest is for the schema to check)."""
+    return isinstance(document, dict) and "schema_version" in document and isinstance(document.get("results"), list)

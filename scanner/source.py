@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Self, Sequence, cast
 
 from .errors import InputError
 from .coverage import fold
-from .inputs import parse_json, read_input
+from .inputs import is_results, parse_json, read_input
 from .model import Inventory, Result
 
 if TYPE_CHECKING:
@@ -113,4 +113,6 @@ class DocumentSource(Source):
         for other in Source.registry.values():
             if other is not self and isinstance(other, DocumentSource) and other.recognises(document):
                 return f"this is {other.title}, not {self.title}: use `vendorguard scan {other.command}`"
+        if is_results(document):
+            return f"this is a vendorguard report (the JSON of a scan), not {self.title}: `vendorguard report` renders it"
         return f"not {self.title}: expected {self.expected}"

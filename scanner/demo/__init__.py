@@ -1,23 +1,28 @@
 """`vendorguard demo`: a realistic billing vendor's account on an embedded AWS endpoint, scanned.
 
 It starts a moto server on 127.0.0.1 (a free port), seeds "ClaimBridge", a claims-processing
-vendor, in two regions — much done right, some things wrong, as in real accounts — scans it and
-the bundled example Terraform plan, writes the reports and prints the summary.  Then, as an
-auditor's second visit would find, the vendor fixes a few findings (`remediate`) and the account
-is scanned again; every scan is kept in an embedded store (`keep`), which gives the diff between
-the two visits and the portfolio page.  Nothing leaves the machine: the credentials are fake and
-the endpoint is local.
+vendor, in two regions — much done right, some things wrong, as in real accounts — and scans it.
+Then, as an auditor's second visit would find, the vendor fixes a few findings (`remediate`) and
+the account is scanned again; the bundled example Terraform plan is scanned too.  Every scan is
+kept in an embedded store, which gives the diff between the two visits and the portfolio page,
+and written in every report format.  Each step says on the user's terminal what it does and how
+long it took (a first run is a minute of silence otherwise); `summary` says what came of it.
+Nothing leaves the machine: the credentials are fake and the endpoint is local.
 """
 from __future__ import annotations
 
 import json
 import os
+import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .. import sources
 from ..catalog import select
+from ..decisions import Decisions
 from ..errors import InputError
 from ..pipeline import judge, now, scan
 from ..source import DocumentSource, Reading
@@ -29,10 +34,21 @@ PARTNER = "444455556666"      # the clearinghouse's account
 AUDITOR = "777788889999"      # the practice's auditor
 
 
+def shown_path(path: Path) -> str:
+    """A bundled file's name as reports show it, a path the user can open: relative to the
+    checkout's root when the package runs from a checkout (``scanner/demo/…``, which is also what
+    code scanning resolves in the repository), else the installed file's absolute path."""
+    path = path.resolve()
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return str(path)
+
+
 def example_plans() -> list[tuple[str, bytes]]:
-    """(name, bytes) of the bundled example plans."""
-    root = resources.files(__name__)
-    return [(f"examples/{e.name}", e.read_bytes()) for e in sorted(root.iterdir(), key=lambda e: e.name)
+    """(name, bytes) of the bundled example plans, each named by its true path (`shown_path`)."""
+    root = Path(os.fspath(resources.files(__name__)))  # a regular package: package data are files
+    return [(shown_path(e), e.read_bytes()) for e in sorted(root.iterdir(), key=lambda e: e.name)
             if e.name.endswith(".tfplan.json")]
 
 
@@ -51,9 +67,11 @@ def local_aws() -> Iterator[str]:
     # An operation moto lacks is the scanner's UNKNOWN to report, not the server's traceback to print.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                                             "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")}
+                                             "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_MAX_ATTEMPTS")}
+    # moto never throttles, and answers a call it lacks (Config's resource counts) with a 500 that
+    # eight attempts would only retry with backoff
     os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_SESSION_TOKEN="demo",
-                      AWS_DEFAULT_REGION=PRIMARY)
+                      AWS_DEFAULT_REGION=PRIMARY, AWS_MAX_ATTEMPTS="2")
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -221,7 +239,8 @@ def _seed_detection(client: Callable[..., Any], step: Callable[..., Any], accoun
 
 
 def remediate(endpoint: str) -> list[str]:
-    """What ClaimBridge fixes before the auditor's second visit; one line each, for the demo's output."""
+    """What ClaimBridge fixes before the auditor's second visit: one line per change (the scans'
+    diff shows which findings that fixed)."""
     import boto3
 
     def client(service: str, region: str = PRIMARY) -> Any:
@@ -242,44 +261,105 @@ def remediate(endpoint: str) -> list[str]:
             "tightened the IAM password policy"]
 
 
-def run(output_dir: str) -> tuple[list[tuple[str, Any]], list[str]]:
-    """Seed, scan the account, let the vendor fix a few findings, scan it again, and scan the
-    example plans: ((label, report) pairs, what was fixed)."""
+class Progress:
+    """One line per step, on the user's terminal: what starts, then what came of it and how long
+    it took — enough to see that a minute-long demo is moving, without a spinner's noise."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self._started = 0.0
+
+    def start(self, what: str) -> None:
+        self.write(f"{what}… ")
+        self._started = time.monotonic()
+
+    def done(self, outcome: str) -> None:
+        self.write(f"{outcome} ({time.monotonic() - self._started:.1f} s)\n")
+
+
+@dataclass
+class Scan:
+    """One of the demo's scans: the stem its reports are written under, what it is (for the
+    summary), the document as kept in the store, and the files written."""
+
+    stem: str
+    title: str
+    document: dict[str, Any]
+    written: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """What the demo did and wrote, for `summary`."""
+
+    output_dir: str
+    headline: str
+    scans: list[Scan]
+    diff: dict[str, Any]
+    written: dict[str, Path]
+
+
+def run(output_dir: str, decisions: Decisions | None = None,
+        write: Callable[[str], None] = lambda _: None) -> Outcome:
+    """Seed, scan the account, let the vendor fix a few findings, scan it again, scan the example
+    plans (all with `decisions`: the user's waivers), keep every scan and write the reports;
+    each step announced through `write`."""
     from ..sources.aws.live import Target  # boto3: only once the demo runs
 
+    step = Progress(write)
+    step.start("starting a local AWS endpoint (moto, on 127.0.0.1)")
     with local_aws() as endpoint:
-        seed(endpoint)
+        step.done(endpoint)
+        step.start(f"seeding {VENDOR}, a billing vendor's account, in {PRIMARY} and {SECONDARY}")
+        step.done(f"{seed(endpoint)} resources")
         target = Target(endpoint_url=endpoint, regions=[PRIMARY, SECONDARY])
-        live = scan(sources.get("aws"), [], [], target=target)
+        step.start(f"scanning the account ({PRIMARY}, {SECONDARY}), read-only")
+        live = scan(sources.get("aws"), [], [], decisions, target=target)
+        collectors = {c for i in live.inventories for c in i.metadata.get("collectors", ())}
+        step.done(f"{len(live.results)} results from {len(collectors)} collectors")
+        step.start(f"{VENDOR} fixes a few findings before the auditor's second visit")
         fixed = remediate(endpoint)
-        again = scan(sources.get("aws"), [], [], target=target)
+        step.done(f"{len(fixed)} changes")
+        step.start("scanning the account again")
+        again = scan(sources.get("aws"), [], [], decisions, target=target)
+        step.done(f"{len(again.results)} results")
+    examples = example_plans()
+    step.start("scanning the example plan " + ", ".join(name for name, _ in examples))
     started = now()
     _, selection = select([])
     plan = sources.get("terraform-plan")
     assert isinstance(plan, DocumentSource)
-    plans = judge(Reading([plan.load(name, data) for name, data in example_plans()]), selection, started)
-    return [("aws", live), ("aws-second-visit", again), ("plans", plans)], fixed
+    plans = judge(Reading([plan.load(name, data) for name, data in examples]), selection, started, decisions)
+    step.done(f"{len(plans.results)} results")
+    step.start(f"keeping the scans in {os.path.join(output_dir, STORE)} and writing the reports")
+    headline = (f"{VENDOR}'s account (live, {PRIMARY} and {SECONDARY}) and "
+                f"the example plan {', '.join(name for name, _ in examples)}:")
+    outcome = keep(output_dir, headline, [("aws", "first visit", live), ("aws-second-visit", "second visit", again),
+                                          ("plans", "example plan", plans)])
+    step.done(f"{sum(len(s.written) for s in outcome.scans) + len(outcome.written)} files")
+    return outcome
 
 
-def keep(output_dir: str, reports: list[tuple[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
-    """Keep every scan in the demo's store (``<output_dir>/vendorguard.db``) as the vendor's, then
-    write the diff between the two visits (Markdown and JSON), the portfolio page and its OSCAL
-    export: (the stored documents, the diff, the paths written)."""
-    from ..reports import oscal, portfolio, store_views, write_file
+def keep(output_dir: str, headline: str, reports: list[tuple[str, str, Any]]) -> Outcome:
+    """Keep every scan in the demo's store (``<output_dir>/vendorguard.db``) as the vendor's and
+    write it in every format; then write the diff between the two visits (Markdown and JSON),
+    the portfolio page and its OSCAL export."""
+    from ..reports import FORMATS, oscal, portfolio, store_views, write_file, write_reports
     from ..store.db import Store
 
-    written = []
     with Store.open(os.path.join(output_dir, STORE)) as store:
-        stored = [store.record(report.to_document(), VENDOR) for _, report in reports]
-        diff = store.diff(VENDOR, stored[0]["scan"]["id"], stored[1]["scan"]["id"])
+        scans = [Scan(stem, title, store.record(report.to_document(), VENDOR)) for stem, title, report in reports]
+        diff = store.diff(VENDOR, scans[0].document["scan"]["id"], scans[1].document["scan"]["id"])
         outputs = {
             "diff.md": store_views.render("diff", diff, "markdown"),
             "diff.json": store_views.render("diff", diff, "json"),
             "portfolio.html": portfolio.render(store.portfolio()),
             "portfolio.oscal.json": oscal.render_many(store.latest_documents(), title=f"vendorguard demo: {VENDOR}"),
         }
+    for one in scans:
+        one.written = write_reports(one.document, list(FORMATS), output_dir, one.stem)
+    written = {}
     for name, text in outputs.items():
-        path = os.path.join(output_dir, name)
-        write_file(path, text)
-        written.append(path)
-    return stored, diff, written
+        written[name] = Path(output_dir) / name
+        write_file(written[name], text)
+    return Outcome(output_dir, headline, scans, diff, written)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import DOMAINS, SEVERITIES, Status
+from ..results import is_new, verdict
 from .escape import md_code, md_fence, md_text
 
 MARKER = "<!-- vendorguard-report -->"
@@ -43,7 +44,7 @@ def render(document: dict[str, Any], top: int = 15, max_rows: int = 200, fail_on
 def _rank(result: dict[str, Any]) -> tuple[Any, ...]:
     severity = result["severity"]
     return (SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES),
-            result.get("baseline") != "new", result["rule_id"], str(result["address"]))
+            not is_new(result), result["rule_id"], str(result["address"]))
 
 
 def _render(document: dict[str, Any], top: int, max_rows: int, fail_on: str) -> str:
@@ -77,19 +78,16 @@ def _render(document: dict[str, Any], top: int, max_rows: int, fail_on: str) -> 
 def _verdict(document: dict[str, Any], fails: list[dict[str, Any]], unknown: list[dict[str, Any]],
              waived: list[dict[str, Any]], fail_on: str) -> str:
     counts = document["summary"]["by_status"]
-    threshold = SEVERITIES.index(fail_on) if fail_on in SEVERITIES else len(SEVERITIES) - 1
     with_baseline = (document.get("scan") or {}).get("baseline") is not None or any(
         r.get("baseline") for r in document["results"])
-    blocking = [r for r in fails if r["severity"] in SEVERITIES and SEVERITIES.index(r["severity"]) <= threshold
-                and (not with_baseline or r.get("baseline") == "new")]
     by_severity = [f"{n} {s}" for s in SEVERITIES if (n := sum(r["severity"] == s for r in fails))]
     rest = f"{counts.get(Status.PASS.value, 0)} passed · {len(unknown)} unknown · {len(waived)} waived"
     if document.get("not_evaluated"):
         rest += f" · {len(document['not_evaluated'])} not evaluated"
     if fails:
-        new = sum(r.get("baseline") == "new" for r in fails)
-        news = f", {new} new" if with_baseline else ""
-        icon = "❌" if blocking else "⚠️"
+        new = sum(is_new(r) for r in fails)
+        news = f", {new} new" if with_baseline or any("new" in r for r in fails) else ""
+        icon = "❌" if verdict(document, fail_on).code else "⚠️"
         head = f"{icon} **{len(fails)} failed** ({', '.join(by_severity)}{news})"
     elif unknown:
         head = "✅ **No failures**, but some checks could not be decided"
@@ -141,7 +139,7 @@ def _top_failures(fails: list[dict[str, Any]], top: int) -> list[str]:
 
 def _row(result: dict[str, Any], with_severity: bool) -> str:
     rule = f"**{md_text(result['rule_id'])}** {md_text(result['title'])}"
-    if result.get("baseline") == "new":
+    if is_new(result):
         rule += " 🆕"
     cells = [rule, md_code(result["address"], _ADDRESS), md_text(result.get("reason") or "", _REASON)]
     if with_severity:

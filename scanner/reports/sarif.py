@@ -10,8 +10,10 @@ fixed finding closes its code-scanning alert.
 Locations.  Code scanning needs at least one physical location per result, with a path in the
 repository:
 
-- HCL results: the ``.tf`` file and its line (``end_line`` too, when the document has one);
-- plan / Pulumi results: the scanned file at line 1 (a plan has no lines worth pointing at);
+- HCL results: the ``.tf`` file and the line of the resource's block, as checkov reports them;
+- plan, state and Pulumi results: the scanned file at the line and column of the resource's
+  object (`locations`: each input file read once, when the SARIF is written); line 1 when the
+  file cannot be read again (stdin, a report re-rendered elsewhere);
   account/region-level verdicts carry no file, and get the one input of their source, if one;
 - live results and stdin input (no file): ``location_uri`` when given (say ``infra/main.tf``),
   else ``aws/<account>/<region>``, a path that names where the resource lives.
@@ -34,6 +36,7 @@ import urllib.parse
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+from ..locations import Position, file_positions, position_of
 from ..model import Status
 from .escape import json_safe, sarif_text, truncate, visible
 
@@ -76,7 +79,8 @@ def sarif_log(document: dict[str, Any], location_uri: str | None = None,
     inputs: dict[str, list[str]] = {}
     for source in (document.get("scan") or {}).get("inputs") or []:
         inputs.setdefault(str(source.get("source")), []).append(str(source.get("origin")))
-    results = [_result(r, index, location_uri, inputs) for r in document["results"]
+    located = _Located({origin for origins in inputs.values() for origin in origins})
+    results = [_result(r, index, location_uri, inputs, located) for r in document["results"]
                if r["status"] in _REPORTED]
     tool = document.get("tool") or {}
     driver: dict[str, Any] = {
@@ -101,6 +105,7 @@ def sarif_log(document: dict[str, Any], location_uri: str | None = None,
     run: dict[str, Any] = {
         "tool": {"driver": driver},
         "invocations": [invocation],
+        "columnKind": "unicodeCodePoints",
         "results": results,
         "properties": {
             "packs": [{"id": p["id"], "version": p.get("version"), "digest": p.get("digest")}
@@ -176,8 +181,23 @@ def _help_markdown(rule: dict[str, Any], rationale: str, remediation: dict[str, 
 
 
 # -- results --------------------------------------------------------------------------------------
+class _Located:
+    """Positions of resources in the scanned files, each file read once, when a result first needs it."""
+
+    def __init__(self, files: set[str]) -> None:
+        self.files = files
+        self.found: dict[str, dict[str, Position]] = {}
+
+    def __call__(self, file: str, address: str) -> Position | None:
+        if file not in self.files:
+            return None
+        if file not in self.found:
+            self.found[file] = file_positions(file)
+        return position_of(self.found[file], address)
+
+
 def _result(result: dict[str, Any], index: dict[str, int], location_uri: str | None,
-            inputs: dict[str, list[str]]) -> dict[str, Any]:
+            inputs: dict[str, list[str]], located: _Located) -> dict[str, Any]:
     status = result["status"]
     severity = result["severity"] if result.get("severity") in LEVEL else "medium"
     address = str(result["address"])
@@ -193,7 +213,7 @@ def _result(result: dict[str, Any], index: dict[str, int], location_uri: str | N
         "level": level,
         "message": {"text": truncate(sarif_text(text), _MESSAGE_LIMIT)},
         "locations": [{
-            "physicalLocation": _physical(result, location_uri, inputs),
+            "physicalLocation": _physical(result, location_uri, inputs, located),
             "logicalLocations": [{"fullyQualifiedName": visible(address), "kind": "resource"}],
         }],
         "partialFingerprints": {FINGERPRINT_KEY: digest, "primaryLocationLineHash": digest},
@@ -215,7 +235,8 @@ def _result(result: dict[str, Any], index: dict[str, int], location_uri: str | N
     return out
 
 
-def _physical(result: dict[str, Any], location_uri: str | None, inputs: dict[str, list[str]]) -> dict[str, Any]:
+def _physical(result: dict[str, Any], location_uri: str | None, inputs: dict[str, list[str]],
+              located: _Located) -> dict[str, Any]:
     file = result.get("file")
     origins = inputs.get(str(result.get("source")), [])
     if not file and result.get("source") != "aws" and len(origins) == 1:
@@ -224,9 +245,13 @@ def _physical(result: dict[str, Any], location_uri: str | None, inputs: dict[str
         file = origins[0]
     if file and not str(file).startswith("<") and str(file) != "-":
         line = result.get("line")
-        start = line if isinstance(line, int) and line >= 1 else 1
-        end = result.get("end_line")
-        region = {"startLine": start, "endLine": end if isinstance(end, int) and end >= start else start}
+        if isinstance(line, int) and line >= 1:
+            region = {"startLine": line, "endLine": line}
+        else:
+            start, column = located(str(file), str(result["address"])) or (1, None)
+            region = {"startLine": start, "endLine": start}
+            if column is not None:
+                region["startColumn"] = column
         return {"artifactLocation": {"uri": file_uri(visible(file))}, "region": region}
     if location_uri:
         uri = file_uri(visible(location_uri))

@@ -1,4 +1,8 @@
-"""Terminal table: what failed or could not be decided, grouped by domain, worst first."""
+"""Terminal table: what failed or could not be decided, grouped by domain, worst first.
+
+What a CI log needs besides: failures new against the baseline (or since the vendor's previous kept
+scan) tagged NEW, and, at the end, what the baseline says is fixed and the waivers that expired
+(their findings fail again) or match nothing (stale) — a waiver file must not rot unseen."""
 from __future__ import annotations
 
 import io
@@ -10,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import Status, severity_rank
+from ..results import is_new
 from .escape import terminal, truncate
 
 _STYLE = {Status.FAIL.value: "bold red", Status.UNKNOWN.value: "yellow", Status.PASS.value: "green",
@@ -37,7 +42,10 @@ def render(document: dict[str, Any], color: bool = False, width: int = 140) -> s
         table.add_column("resource", overflow="fold", ratio=2)
         table.add_column("reason", overflow="fold", ratio=3)
         for r in rows:
-            table.add_row(Text(r["status"], style=_STYLE[r["status"]]), Text(r["severity"]),
+            status = Text(r["status"], style=_STYLE[r["status"]])
+            if is_new(r):
+                status.append(" NEW", style="bold magenta")
+            table.add_row(status, Text(r["severity"]),
                           Text(r["rule_id"]), Text(truncate(terminal(r["address"]), _CELL_LIMIT)),
                           Text(truncate(terminal(f"{r['title']}: {r['reason']}"), _CELL_LIMIT)))
         console.print(table)
@@ -61,4 +69,31 @@ def render(document: dict[str, Any], color: bool = False, width: int = 140) -> s
                            f"({shown}{more}) — listed in the JSON report", style="yellow"))
     elif missing is not None:
         console.print(Text("not evaluated: 0 resources (every resource was evaluated by a selected rule)"))
+    _decisions(console, document)
     return out.getvalue()
+
+
+def _decisions(console: Console, document: dict[str, Any]) -> None:
+    """The baseline's new and fixed counts; the expired and stale waivers, one row each."""
+    scan = document["scan"]
+    baseline = scan.get("baseline")
+    if baseline is not None:
+        new = sum(1 for r in document["results"] if r["status"] == Status.FAIL.value and r.get("baseline") == "new")
+        fixed = len(baseline.get("fixed") or [])
+        console.print(Text(f"baseline {truncate(terminal(baseline.get('file') or ''), 200)}: {new} new FAIL, "
+                           f"{fixed} fixed since then" + (" (listed in the JSON report)" if fixed else "")))
+    waivers = scan.get("waivers") or {}
+    rows = [(kind, w) for kind in ("expired", "stale") for w in waivers.get(kind) or []]
+    if not rows:
+        return
+    table = Table(title=Text(f"waivers to review ({truncate(terminal(waivers.get('file') or ''), 200)}): "
+                             "expired ones no longer waive, stale ones match no result", style="bold"),
+                  title_justify="left", expand=True)
+    for name in ("waiver", "rule", "resource", "expires", "approved by", "justification"):
+        table.add_column(name, no_wrap=name in ("waiver", "expires"),
+                         overflow="fold", ratio={"resource": 2, "justification": 3}.get(name))
+    for kind, w in rows:
+        table.add_row(Text(kind.upper(), style="bold red" if kind == "expired" else "yellow"),
+                      *(Text(truncate(terminal(str(w.get(k) or "")), _CELL_LIMIT))
+                        for k in ("rule", "resource", "expires", "approved_by", "justification")))
+    console.print(table)

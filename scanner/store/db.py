@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, event, exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import InputError
-from . import migrate, queries, record
+from . import migrate, queries, record, runs
 from .location import display, url_of
 
 #: How long a writer waits for another to finish (SQLite's busy timeout, seconds).
@@ -34,9 +34,10 @@ class Store:
         self.label = label
 
     @classmethod
-    def open(cls, value: str) -> "Store":
-        """Connect and migrate; a store that cannot be opened is an input error naming it."""
-        url = url_of(value)
+    def open(cls, value: str, create: bool = True) -> "Store":
+        """Connect and migrate; a store that cannot be opened is an input error naming it.
+        Without `create`, an SQLite file must exist already (`url_of`)."""
+        url = url_of(value, create)
         label = display(value)
         engine = _engine(url)
         try:
@@ -72,11 +73,27 @@ class Store:
             with conn.begin():
                 yield conn
 
-    def record(self, document: dict[str, Any], vendor: str) -> dict[str, Any]:
+    def record(self, document: dict[str, Any], vendor: str, run: str | None = None) -> dict[str, Any]:
         """Keep one scan; returns the document as stored (scan id, vendor, each result's
-        `first_seen` and `new`)."""
+        `first_seen` and `new`).  A distributed scan's `run` is closed in the same transaction."""
         with self._tx() as conn:
-            return record.record(conn, document, vendor)
+            stored = record.record(conn, document, vendor)
+            if run is not None:
+                runs.close(conn, run, stored["scan"]["id"])
+            return stored
+
+    def begin_run(self, scan_id: str, vendor: str | None, request: dict[str, Any],
+                  units: list[dict[str, Any]]) -> dict[runs.Place, dict[str, Any]]:
+        with self._tx() as conn:
+            return runs.begin(conn, scan_id, vendor, request, units)
+
+    def put_answer(self, scan_id: str, account: str, region: str, answer: dict[str, Any]) -> bool:
+        with self._tx() as conn:
+            return runs.put(conn, scan_id, account, region, answer)
+
+    def run(self, scan_id: str) -> dict[str, Any]:
+        with self._read() as conn:
+            return runs.get(conn, scan_id)
 
     def history(self, vendor: str | None = None) -> dict[str, Any]:
         with self._read() as conn:

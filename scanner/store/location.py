@@ -23,14 +23,18 @@ def chosen(value: str | None) -> str | None:
     return value or os.environ.get(ENV) or None
 
 
-def url_of(value: str) -> str:
+def url_of(value: str, create: bool = True) -> str:
     """A SQLAlchemy URL for `value`; an unsupported scheme or a missing directory is an input error
-    (the store never creates directories: a typo in the path would silently start a new store)."""
-    if "://" not in value:
-        path = Path(value).expanduser()
+    (the store never creates directories: a typo in the path would silently start a new store).
+    Without `create` (the commands that only read it), a missing SQLite file is one too."""
+    if "://" not in value or value.startswith("sqlite:///"):
+        path = Path(value.removeprefix("sqlite:///")).expanduser()
         if not path.parent.is_dir():
             raise InputError(value, f"no such directory for the store: {path.parent}")
-        return f"sqlite:///{path.resolve()}"
+        if not create and not path.exists():
+            raise InputError(value, "no such store: a scan with --store makes it")
+        if "://" not in value:
+            return f"sqlite:///{path.resolve()}"
     scheme, rest = value.split("://", 1)
     driver = _SCHEMES.get(scheme.lower())
     if driver is None:

@@ -46,7 +46,7 @@ def history(conn: Connection, vendor: str | None) -> dict[str, Any]:
 def document(conn: Connection, scan_id: int) -> dict[str, Any]:
     blob = conn.execute(select(scans.c.document).where(scans.c.id == scan_id)).scalar()
     if blob is None:
-        raise InputError(str(scan_id), "no such scan in the store")
+        raise InputError(f"scan {scan_id}", "no such scan in the store (`vendorguard history` lists them)")
     return unpack(blob)
 
 
@@ -89,6 +89,8 @@ def diff(conn: Connection, vendor: str | None, first: int | None, second: int | 
 def _last_two(conn: Connection, vendor: str | None) -> tuple[int, int]:
     if vendor is None:
         names = list(conn.execute(select(vendors.c.name)).scalars())
+        if not names:
+            raise InputError("diff", "the store holds no scans yet")
         if len(names) != 1:
             raise InputError("diff", f"the store holds {len(names)} vendors: name one with --vendor")
         vendor = names[0]

@@ -47,7 +47,7 @@ def test_fail_on_threshold_decides_the_exit_code(risky_plan: Path) -> None:
 
 
 def test_stdin_and_output_file(risky_plan: Path, tmp_path: Path) -> None:
-    out = tmp_path / "reports" / "scan.json"
+    out = tmp_path / "scan.json"
     run = vendorguard("scan", "plan", "-", "--format", "json", "-o", str(out), stdin=risky_plan.read_text())
     assert run.returncode == 1
     assert json.loads(out.read_text())["summary"]["by_status"]["FAIL"] == 1
@@ -64,7 +64,7 @@ def test_sensitive_values_appear_in_no_output(risky_plan: Path, fmt: str) -> Non
     ('{"format_version": "1.2", "resource_ch', "not valid JSON"),
     ('{"hello": "world"}', "not a Terraform plan"),
     ('{"format_version": "1.2", "resource_changes": [{"type": 1, "change": 5}]}', "malformed plan"),
-    ("", "not valid JSON"),
+    ("", "empty, not JSON"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, content: str, problem: str) -> None:
     bad = tmp_path / "bad.json"

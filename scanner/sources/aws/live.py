@@ -18,6 +18,7 @@ from ...errors import InputError
 from ...model import Gap, Inventory
 from . import collectors  # noqa: F401 - registers every collector
 from .collector import Collector, error_reason
+from .progress import OnProgress
 from .session import AccountSession, AwsAccess, Guard, Tuning
 from .units import (Access, Unit, _fewer_malloc_arenas, census_of, declared_operations, gaps_of, needed_collectors, read_types, resources_of,
                     run_unit)
@@ -75,21 +76,18 @@ def plan_units(scan: str, accounts: list[AccountSession], regions: list[str], re
 
 
 def run_locally(units: list[Unit], sessions: dict[str, AccountSession], workers: int = 16,
-                on_progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+                on_progress: OnProgress | None = None) -> list[dict[str, Any]]:
     """The local executor: units on a thread pool in this process, through the accounts' sessions
     already open here; as many collectors at once, in all, as `workers`."""
     outer = max(1, min(len(units), 4))
-    done = 0
-    answers: list[dict[str, Any]] = []
     with ThreadPoolExecutor(max_workers=outer) as pool:
-        futures = [pool.submit(run_unit, unit, sessions[unit.account], max(4, workers // outer)) for unit in units]
+        futures = {pool.submit(run_unit, unit, sessions[unit.account], max(4, workers // outer)): unit
+                   for unit in units}
         for future in as_completed(futures):
             future.result()  # a ReadOnlyViolation is a bug: let it stop the scan loudly
-            done += 1
             if on_progress:
-                on_progress(done, len(units))
-        answers = [future.result() for future in futures]
-    return answers
+                on_progress(futures[future], units)
+        return [future.result() for future in futures]
 
 
 def inventories_of(accounts: list[AccountSession], regions: list[str], resource_types: Iterable[str],
@@ -118,7 +116,7 @@ def inventories_of(accounts: list[AccountSession], regions: list[str], resource_
 
 def scan_accounts(accounts: list[AccountSession], regions: list[str], resource_types: Iterable[str], *,
                   source: str, home: str = "us-east-1", workers: int = 16,
-                  on_progress: Callable[[int, int], None] | None = None) -> list[Inventory]:
+                  on_progress: OnProgress | None = None) -> list[Inventory]:
     """Run the needed collectors over every account and region, here; one inventory per account."""
     units = plan_units(uuid.uuid4().hex, accounts, regions, resource_types, home=home)
     answers = run_locally(units, {a.account: a for a in accounts}, workers, on_progress)
@@ -140,6 +138,18 @@ class Target:
     #: Where `external_id` was read from (vendors.yaml's ``{"env": NAME}`` or ``{"file": PATH}``):
     #: what a distributed scan sends its workers instead of the value.
     external_id_ref: dict[str, str] | None = None
+
+    def request(self) -> dict[str, Any]:
+        """The target as a store may keep it to plan the scan again: the ExternalId by reference only."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "external_id"}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any], origin: str) -> "Target":
+        """The target `request` kept, its ExternalId read now from where the reference points."""
+        from ...secret_refs import resolve
+
+        reference = request.get("external_id_ref")
+        return cls(**request, external_id=resolve(reference, "the scan's role", origin))
 
     def access(self, opened: AwsAccess, account: AccountSession) -> Access:
         """How another process reaches `account` as this target does — by reference only."""
@@ -176,22 +186,27 @@ def distributed() -> Any:
 
 
 def scan_live(target: Target, resource_types: set[str], *, source: str, tuning: Tuning | None = None,
-              on_progress: Callable[[int, int], None] | None = None, broker: str | None = None,
-              vendor: str | None = None) -> tuple[list[Inventory], Guard]:
+              on_progress: OnProgress | None = None, broker: str | None = None,
+              vendor: str | None = None, journal: Any = None) -> tuple[list[Inventory], Guard]:
     """Inventories of every targeted account; the guard (with its call counts) for reporting.
     With a `broker`, the (account, region) units run on the workers behind it (`distributed`):
-    the same units, the same answers, the same inventories."""
+    the same units, the same answers, the same inventories; with a `journal` too
+    (`store.runs.Journal`), the scan is kept under way in the store — or resumed from it."""
     _fewer_malloc_arenas()
     guard = Guard(declared_operations(needed_collectors(resource_types)))
     access, accounts = open_accounts(target, guard, tuning)
     regions, notes = target.regions, []
     if not regions or regions == ["all"]:
         regions, notes = enabled_regions(accounts[0], access.home)
+    elif unknown := [r for r in regions if _partition(accounts[0], r) is None]:  # a typo: us-east1
+        raise InputError("--regions", f"{unknown[0]!r} is not an AWS region (e.g. us-east-1, eu-west-2; or all)")
     if broker:
         run_on_workers = distributed().run_on_workers
-        units = plan_units(uuid.uuid4().hex, accounts, regions, resource_types, home=access.home,
+        scan_id = (journal.resume if journal else None) or uuid.uuid4().hex
+        units = plan_units(scan_id, accounts, regions, resource_types, home=access.home,
                            access=lambda account: target.access(access, account), vendor=vendor)
-        answers = run_on_workers(broker, units, guard, on_progress)
+        kept = journal.begin(scan_id, vendor, target.request(), [u.to_json() for u in units]) if journal else {}
+        answers = run_on_workers(broker, units, guard, on_progress, kept)
         inventories = inventories_of(accounts, regions, resource_types, answers, source=source)
     else:
         inventories = scan_accounts(accounts, regions, resource_types, source=source, home=access.home,

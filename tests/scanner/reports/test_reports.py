@@ -534,6 +534,19 @@ def test_markdown_and_sarif_with_a_baseline(demo_doc: dict[str, Any]) -> None:
     assert first.startswith("### vendorguard: ⚠️") and ", 0 new)" in first
 
 
+def test_markdown_marks_failures_new_since_the_previous_kept_scan(demo_doc: dict[str, Any]) -> None:
+    """With --store and no baseline, every FAIL still fails the build; the new ones are marked."""
+    document = copy.deepcopy(demo_doc)
+    fails = [r for r in document["results"] if r["status"] == "FAIL"]
+    for result in document["results"]:
+        result["new"] = result is fails[0]
+    text = markdown.render(document)
+    assert text.splitlines()[0].startswith("### vendorguard: ❌") and ", 1 new)" in text.splitlines()[0]
+    assert text.count("🆕") == 2  # in the top failures and in the list of all
+    assert "🆕" in next(line for line in text.splitlines() if md_text(fails[0]["title"]) in line
+                        and md_code(fails[0]["address"], 160) in line)
+
+
 def test_results_outside_the_catalog_render_everywhere(demo_doc: dict[str, Any]) -> None:
     """A checkov check that no selected rule cites: its own rule id, the domain "unmapped" (not in
     `summary.by_domain`), found in an HCL file at a line; and the fixed list of a baseline."""

@@ -11,6 +11,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from conftest import scan_aws
 from faultproxy import Fault, FaultProxy
+from vendorguard.scanner.errors import InputError
 from vendorguard.scanner.model import Inventory, Status
 from vendorguard.scanner.sources.aws import LiveAws
 from vendorguard.scanner.sources.aws.live import Target, scan_live
@@ -92,10 +93,13 @@ def test_a_service_a_region_does_not_offer_is_a_gap(aws: Any, monkeypatch: pytes
     assert [r.region for r in inventory.resources] == ["us-east-1"]
 
 
-def test_a_malformed_region_is_a_gap(proxy: FaultProxy) -> None:
-    inventory = read(proxy.url, {"aws_ebs_volume"}, ["us-east-1", "eu_west_1"])
-    assert gaps_in(inventory, "eu_west_1") == ["InvalidRegionError on ec2:DescribeVolumes"]
-    assert [r.region for r in inventory.resources] == ["us-east-1"]
+def test_a_malformed_region_is_refused_before_any_read(proxy: FaultProxy) -> None:
+    """A region no partition's pattern matches is a typo (``eu_west_1``), said before a scan that
+    would only report every one of its rules UNKNOWN; a region too new for botocore's list still
+    matches its partition's pattern and is scanned."""
+    with pytest.raises(InputError, match="'eu_west_1' is not an AWS region"):
+        read(proxy.url, {"aws_ebs_volume"}, ["us-east-1", "eu_west_1"])
+    assert not [r for r in proxy.seen if r.service == "ec2"]
 
 
 def test_a_denial_names_the_iam_action_to_grant(proxy: FaultProxy) -> None:
