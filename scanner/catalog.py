@@ -17,26 +17,32 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
+import jmespath
+from jmespath.exceptions import JMESPathError
 
-from .condition import Compiled, Compiler, ConditionError, field_paths, functions_called
+from .condition import PARSED, Compiled, Compiler, ConditionError, field_paths, functions_called, parse
+from .datafiles import parsed
 from .errors import InputError
 from .functions import CONTEXT_FUNCTIONS, UNKNOWN_AWARE, VendorguardFunctions
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+@cache
+def _loader() -> type:
     """The safe loader, but a date that does not exist (``expires: 2026-02-30``) is a YAML error at
-    its line, not a bare ValueError from `datetime`."""
+    its line, not a bare ValueError from `datetime`.  Built when a file is parsed: PyYAML takes
+    longer to import than a scan of the shipped rules takes to start (`datafiles`)."""
+    import yaml
 
-    def construct_yaml_timestamp(self, node: Any) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError as exc:
-            raise yaml.constructor.ConstructorError(None, None, f"{node.value} is not a date ({exc})",
-                                                    node.start_mark) from None
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        def construct_yaml_timestamp(self, node: Any) -> Any:
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError as exc:
+                raise yaml.constructor.ConstructorError(None, None, f"{node.value} is not a date ({exc})",
+                                                        node.start_mark) from None
 
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
+    return Loader
 
 DEFAULT_PACKS = ("hipaa", "vendor-article")
 
@@ -129,8 +135,10 @@ MAX_YAML_VALUES = 200_000
 def read_yaml(name: str, text: str, untrusted: bool = True) -> Any:
     """A YAML document through the safe loader; an untrusted one (a user's pack, a waivers file)
     is also checked for alias bombs and recursive aliases."""
+    import yaml
+
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+        document = yaml.load(text, Loader=_loader())  # noqa: S506 - CSafeLoader/SafeLoader only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -269,7 +277,15 @@ def _build_pack(name: str, raw: dict[str, Any], text: str) -> Pack:
 
 
 def _add_file(catalog: Catalog, name: str, text: str, validate: bool) -> Pack | None:
-    document = read_yaml(name, text, untrusted=validate)
+    """Add one policy file's rules and pack.  A shipped file not validated here (the tests do) is
+    parsed once per content (`datafiles`); a user's file is parsed and checked each time."""
+    if validate:
+        document = read_yaml(name, text)
+    else:
+        kept = parsed(name.removeprefix("policies/"), text, lambda t: _with_trees(read_yaml(name, t, untrusted=False)),
+                      f"policy file and jmespath {jmespath.__version__} trees")
+        document = kept["document"]
+        PARSED.update(kept["trees"])
     if validate:
         validate_document(name, document)
     elif not isinstance(document, dict):
@@ -288,6 +304,21 @@ def _add_file(catalog: Catalog, name: str, text: str, validate: bool) -> Pack | 
     pack = _build_pack(name, raw_pack, text)
     catalog.packs[pack.id] = pack
     return pack
+
+
+def _with_trees(document: Any) -> dict[str, Any]:
+    """A shipped policy file's document with the syntax trees of its expressions, kept together
+    (`datafiles`) so that the next run neither parses the YAML nor the conditions.  An expression
+    that does not parse has no tree: compiling it reports the error with its file and rule."""
+    trees = {}
+    for raw in (document.get("rules") or []) if isinstance(document, dict) else []:
+        for text in (raw.get("condition"), raw.get("applies_if"), *(raw.get("evidence") or [])):
+            if isinstance(text, str):
+                try:
+                    trees[text] = parse(text)
+                except (JMESPathError, ValueError, RecursionError):
+                    pass
+    return {"document": document, "trees": trees}
 
 
 def _check_references(catalog: Catalog, packs: Iterable[Pack]) -> None:

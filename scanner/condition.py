@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 import jmespath
 from jmespath import exceptions as jp_exceptions
+from jmespath import functions as _jp_functions
 from jmespath import visitor as _jp_visitor
 from jmespath.visitor import _equals, _is_actual_number, _is_comparable
 
@@ -32,6 +33,20 @@ Compiled = Callable[[Any, EvalContext], Any]
 
 class ConditionError(ValueError):
     """A condition that does not parse, or calls a function that does not exist."""
+
+
+#: Expression text → its JMESPath syntax tree (plain dicts, never changed once made).  The catalog
+#: seeds it with the trees kept beside the shipped rules (`datafiles`): parsing every condition
+#: again was an eighth of a small scan's start-up.
+PARSED: dict[str, dict[str, Any]] = {}
+
+
+def parse(expression: str) -> dict[str, Any]:
+    """The syntax tree of an expression (jmespath's errors as it raises them)."""
+    ast = PARSED.get(expression)
+    if ast is None:
+        ast = PARSED[expression] = jmespath.compile(expression).parsed
+    return ast
 
 
 def is_false(value: Any) -> bool:
@@ -68,6 +83,18 @@ def has_unknown_value(value: Any) -> bool:
     return False
 
 
+def _equal_to(literal: Any) -> Callable[[Any], bool]:
+    """jmespath's ``_equals(a, literal)`` for one literal: Python's ``==``, except that a number 0
+    or 1 never equals a boolean."""
+    if literal is True or literal is False or literal is None:
+        return lambda a: a is literal
+    if isinstance(literal, str):
+        return lambda a: a == literal
+    if _is_actual_number(literal):
+        return lambda a: a == literal and not isinstance(a, bool)
+    return lambda a: _equals(a, literal)
+
+
 def _is_null_or_empty_literal(node: dict[str, Any]) -> bool:
     return node["type"] == "literal" and node["value"] in (None, "")
 
@@ -101,7 +128,7 @@ class Compiler:
 
     def compile(self, expression: str) -> Compiled:
         try:
-            ast = jmespath.compile(expression).parsed
+            ast = parse(expression)
         except jp_exceptions.JMESPathError as exc:
             raise ConditionError(str(exc).replace("\n", " ")) from None
         return self._node(ast)
@@ -184,10 +211,23 @@ class Compiler:
             # one cannot be judged.
             presence_check = _is_null_or_empty_literal(node["children"][1])
 
+            if right_is_literal:
+                # Most conditions compare with a literal (``== `true```): jmespath's `_equals`
+                # worked out once for it, and the unknown check inlined for scalars.
+                same = _equal_to(node["children"][1]["value"])
+
+                def equality_literal(value: Any, ctx: EvalContext) -> Any:
+                    a = left(value, ctx)
+                    if a is UNKNOWN or (not presence_check and (a == REDACTED or (
+                            isinstance(a, (dict, list)) and contains_unknown(a)))):
+                        return UNKNOWN
+                    return same(a) != negate
+
+                return equality_literal
+
             def equality(value: Any, ctx: EvalContext) -> Any:
                 a, b = left(value, ctx), right(value, ctx)
-                if a is UNKNOWN or (not presence_check and contains_unknown(a)) or (
-                        not right_is_literal and contains_unknown(b)):
+                if a is UNKNOWN or (not presence_check and contains_unknown(a)) or contains_unknown(b):
                     return UNKNOWN
                 return _equals(a, b) != negate
 
@@ -360,7 +400,8 @@ class Compiler:
                 raise ConditionError(f"{name}() takes no arguments")
             return lambda value, ctx: direct(functions, ctx)
         args = [self._node(child) for child in node["children"]]
-        call = functions.call_function
+        checks = _argument_checks(name, functions.FUNCTION_TABLE[name]["signature"], len(args))
+        type_check = functions._type_check_single
         decides_unknown = name in self.unknown_aware
         # jmespath's argument type check has no type for UNKNOWN: unknown-aware functions given
         # an UNKNOWN argument are called directly, the others never see one.
@@ -372,9 +413,34 @@ class Compiler:
                     return direct(functions, *resolved)
             elif any(contains_unknown(a) for a in resolved):
                 return UNKNOWN
-            return call(name, resolved)
+            for index, allowed, types in checks:
+                # jmespath's own check (and its error) whenever the quick look is not enough.
+                if allowed is None or type(resolved[index]).__name__ not in allowed:
+                    type_check(resolved[index], types, name)
+            return direct(functions, *resolved)
 
         return function
+
+
+def _argument_checks(name: str, signature: Any, given: int) -> list[tuple[int, frozenset[str] | None, list[str]]]:
+    """What jmespath's ``call_function`` checks at every call, worked out once per call site: the
+    arity (a wrong one is a condition that can never run, refused when the rule is loaded), and per
+    typed argument the Python type names it accepts — None where an array's elements must be
+    checked too, which is left to jmespath.  A tenth of a large plan's evaluation went to jmespath
+    rebuilding these tables at each call."""
+    variadic = bool(signature) and signature[-1].get("variadic")
+    if given < len(signature) if variadic else given != len(signature):
+        raise ConditionError(f"{name}() takes {'at least ' if variadic else ''}{len(signature)} "
+                             f"argument(s), {given} given")
+    checks: list[tuple[int, frozenset[str] | None, list[str]]] = []
+    for index, spec in enumerate(signature):
+        types = spec["types"]
+        if types:
+            element_typed = any("-" in t for t in types)
+            allowed = None if element_typed else frozenset(
+                py for t in types for py in _jp_functions.REVERSE_TYPES_MAP[t])
+            checks.append((index, allowed, types))
+    return checks
 
 
 def field_paths(expression: str) -> list[str]:
@@ -418,14 +484,14 @@ def field_paths(expression: str) -> list[str]:
             if isinstance(child, dict):
                 walk(child, at_root and kind != "expref")
 
-    walk(jmespath.compile(expression).parsed, True)
+    walk(parse(expression), True)
     return paths
 
 
 def functions_called(expression: str) -> set[str]:
     """The names of the functions an expression calls (anywhere in it)."""
     names: set[str] = set()
-    stack = [jmespath.compile(expression).parsed]
+    stack = [parse(expression)]
     while stack:
         node = stack.pop()
         if node.get("type") == "function_expression":

@@ -8,6 +8,7 @@ only a complete source (a live account) can say it is absent.
 from __future__ import annotations
 
 import json
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from collections import defaultdict
 from functools import cache
 from typing import Any, Iterable
@@ -44,6 +45,18 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _json_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """`_jsonable` for an evidence mapping, copied only where a value holds UNKNOWN: in a plan most
+    resources have some unknown value (an ARN, an id), seldom one the evidence shows."""
+    out = evidence
+    for path, value in evidence.items():
+        if value is UNKNOWN or (type(value) in (dict, list) and has_unknown_value(value)):
+            if out is evidence:
+                out = dict(evidence)
+            out[path] = _jsonable(value)
+    return out
+
+
 _SCALARS = {True: "true", False: "false", None: "null"}
 
 
@@ -51,21 +64,25 @@ def _marker(value: Any) -> str:
     return UNKNOWN_MARK if value is UNKNOWN else str(value)
 
 
-# One encoder for every reason: json's C encoder walks the value (the UNKNOWN sentinel through
-# `default`), where a Python walk first would cost a tenth of a large plan's scan.
-_SHOW_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_marker, ensure_ascii=False)
+# One encoder for every reason, json's C encoder itself (what `JSONEncoder(separators=(",", ":"),
+# default=_marker, ensure_ascii=False)` builds at each call): it walks the value, the UNKNOWN
+# sentinel through `default`, where a Python walk first would cost a tenth of a large plan's scan.
+_SHOW_ENCODER = c_make_encoder(None, _marker, encode_basestring, None, ":", ",", False, False, True)
 
 
 def _show(value: Any) -> str:
     """A value as compact JSON, shortened; scalars (most evidence) without a trip through json."""
     if value is True or value is False or value is None:
         return _SCALARS[value]
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, str):
+        text = encode_basestring(value)
+    elif isinstance(value, int):
         return str(value)
-    try:
-        text = _SHOW_ENCODER.encode(value)
-    except (RecursionError, TypeError, ValueError):  # absurd nesting, keys json cannot write
-        text = json.dumps(_jsonable(value), separators=(",", ":"), default=str, ensure_ascii=False)
+    else:
+        try:
+            text = "".join(_SHOW_ENCODER(value, 0))
+        except (RecursionError, TypeError, ValueError):  # absurd nesting, keys json cannot write
+            text = json.dumps(_jsonable(value), separators=(",", ":"), default=str, ensure_ascii=False)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
@@ -146,7 +163,7 @@ class Engine:
             account=resource.account if resource else account,
             region=resource.region if resource else region,
             # Only resources with unknown values hold the UNKNOWN sentinel; the rest is JSON already.
-            evidence=_jsonable(evidence) if evidence and (resource is None or resource.unknown) else (evidence or {}),
+            evidence=_json_evidence(evidence) if evidence and (resource is None or resource.unknown) else (evidence or {}),
             # An account/region verdict from a partial source is located in the file it came from.
             file=resource.file if resource else (None if inventory.complete else inventory.origin),
             line=resource.line if resource else None,

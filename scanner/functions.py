@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from functools import lru_cache
 from typing import Any, Iterable
 
 from jmespath import functions as jp
@@ -120,11 +121,17 @@ def _condition_keys(statement: dict[str, Any]) -> dict[str, Any]:
     return keys
 
 
+@lru_cache(maxsize=1024)
+def _action_pattern(action: str) -> re.Pattern[str]:
+    """An IAM action with its wildcards as a regex: compiled once per distinct action text (a
+    plan repeats the same few hundred), not once per statement read."""
+    return re.compile("^" + re.escape(action.lower()).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+
+
 def _actions_match(statement: dict[str, Any], wanted: Iterable[str]) -> bool:
     """Whether the statement's Action covers any of `wanted` (IAM wildcards honoured)."""
-    patterns = [str(a).lower() for a in _as_list(statement.get("Action"))]
-    for pattern in patterns:
-        regex = re.compile("^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+    for action in _as_list(statement.get("Action")):
+        regex = _action_pattern(str(action))
         if any(regex.match(w.lower()) for w in wanted):
             return True
     return False
@@ -142,8 +149,13 @@ def _principals(statement: dict[str, Any]) -> tuple[bool, list[str]]:
 
 
 def _is_world(cidr: Any) -> bool:
-    if not isinstance(cidr, str):
-        return False
+    return isinstance(cidr, str) and _world_cidr(cidr)
+
+
+@lru_cache(maxsize=4096)
+def _world_cidr(cidr: str) -> bool:
+    """Whether a CIDR is the whole address space.  Parsed once per distinct text: ipaddress's
+    parse was a third of judging a plan's security groups, and a plan repeats its few CIDRs."""
     try:
         return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
     except ValueError:

@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from importlib import resources
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
-import yaml
-
+from .datafiles import shipped_yaml
 from .model import REDACTED, UNKNOWN
 
 Path = tuple[Any, ...]
@@ -26,15 +24,22 @@ def path_text(path: Path) -> str:
 
 
 def _mirror_paths(tree: Any, prefix: Path = ()) -> Iterator[Path]:
-    """Paths where a mirror tree (after_unknown / after_sensitive) holds ``true``."""
+    """Paths where a mirror tree (after_unknown / after_sensitive) holds ``true``.  Most of a
+    mirror is ``false`` and empty containers: only non-empty containers are walked into."""
     if tree is True:
         yield prefix
-    elif isinstance(tree, dict):
-        for key, sub in tree.items():
-            yield from _mirror_paths(sub, prefix + (key,))
+        return
+    if isinstance(tree, dict):
+        items: Iterable[tuple[Any, Any]] = tree.items()
     elif isinstance(tree, list):
-        for index, sub in enumerate(tree):
-            yield from _mirror_paths(sub, prefix + (index,))
+        items = enumerate(tree)
+    else:
+        return
+    for key, sub in items:
+        if sub is True:
+            yield prefix + (key,)
+        elif sub and isinstance(sub, (dict, list)):
+            yield from _mirror_paths(sub, prefix + (key,))
 
 
 def set_path(attributes: dict[str, Any], path: Path, value: Any) -> None:
@@ -119,8 +124,7 @@ def _matches(node: Any, pattern: list[str], prefix: Path = ()) -> Iterator[Path]
 
 @cache
 def _data() -> dict[str, Any]:
-    text = resources.files("vendorguard.policies").joinpath("sensitive.yaml").read_text()
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    return shipped_yaml("sensitive.yaml")
 
 
 @cache
@@ -136,6 +140,8 @@ def _withhold_condition_values(policy: Any) -> Any:
     keys = {k.lower() for k in _data()["secret_condition_keys"]}
     document = policy
     if isinstance(policy, str):
+        if "\\u" not in policy and not any(k in policy.lower() for k in keys):
+            return policy  # names no such key, even escaped: nothing to parse (most policies)
         try:
             document = json.loads(policy)
         except ValueError:

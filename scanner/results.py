@@ -80,16 +80,17 @@ def _title(source: str) -> str:
 
 
 def summarize(results: list[Result]) -> dict[str, Any]:
-    by_status = Counter(r.status.value for r in results)
+    """Counts by status, by failed severity and by domain, in one pass over the results."""
+    pairs = Counter((r.domain, r.status) for r in results)
     failed = Counter(r.severity for r in results if r.status is Status.FAIL)
     by_domain: dict[str, dict[str, int]] = {}
-    for domain in dict.fromkeys([*DOMAINS, *(r.domain for r in results)]):  # "unmapped" checkov ids too
-        counts = Counter(r.status.value for r in results if r.domain == domain)
-        if counts:
-            by_domain[domain] = {s.value: counts.get(s.value, 0) for s in Status}
+    for domain in dict.fromkeys([*DOMAINS, *(d for d, _ in pairs)]):  # "unmapped" checkov ids too
+        counts = {s.value: pairs.get((domain, s), 0) for s in Status}
+        if any(counts.values()):
+            by_domain[domain] = counts
     return {
         "total": len(results),
-        "by_status": {s.value: by_status.get(s.value, 0) for s in Status},
+        "by_status": {s.value: sum(n for (_, status), n in pairs.items() if status is s) for s in Status},
         "failed_by_severity": {s: failed.get(s, 0) for s in SEVERITIES},
         "by_domain": by_domain,
     }

@@ -6,7 +6,7 @@ of it, its ASFF type, the live collector that reads it, the AWS Config types tha
 `TypeInfo` here.  The consumers (folding, the engine's singletons, the Pulumi reader, the ASFF
 report, coverage) read this table and nothing else.
 
-A light module: PyYAML and importlib.resources only.  The file is validated when it loads: an
+A light module: the shipped YAML (`datafiles`) only.  The file is validated when it loads: an
 unknown key, a token listed twice, a kind outside `KINDS`, a fold parent without a record… is a
 `ValueError` naming the type.
 """
@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any, Mapping
 
-import yaml
+from .datafiles import shipped_yaml
 
 FILE = "policies/types.yaml"
 
@@ -217,8 +216,7 @@ def parse(raw: Any) -> TypesFile:
 @cache
 def types_file() -> TypesFile:
     """`policies/types.yaml`, loaded and validated once."""
-    text = resources.files("vendorguard.policies").joinpath("types.yaml").read_text()
-    return parse(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))  # noqa: S506
+    return parse(shipped_yaml("types.yaml"))
 
 
 # -- accessors ----------------------------------------------------------------------------------------

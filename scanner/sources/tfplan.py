@@ -32,9 +32,11 @@ _REF = re.compile(r"^(?P<type>[a-z0-9_]+)\.(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<inde
 _MODULE_STEP = re.compile(r"module\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?")
 
 
+@functools.lru_cache(maxsize=4096)
 def _module_config_path(module_address: str) -> str:
-    """``module.a["x"].module.b[0]`` → ``module.a.module.b`` (the configuration's path)."""
-    return ".".join(f"module.{m}" for m in _MODULE_STEP.findall(module_address or ""))
+    """``module.a["x"].module.b[0]`` → ``module.a.module.b`` (the configuration's path); once per
+    module instance, not once per resource in it."""
+    return ".".join(f"module.{m}" for m in _MODULE_STEP.findall(module_address))
 
 
 def _parent_module(module_address: str) -> tuple[str, str]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import jmespath
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vendorguard.scanner.catalog import compiler
 from vendorguard.scanner.condition import ConditionError, field_paths
@@ -54,6 +56,48 @@ def test_bad_expressions_and_unknown_functions_are_rejected() -> None:
         compiler().compile("exec(a)")
     with pytest.raises(ConditionError, match="takes no arguments"):
         compiler().compile("own_account(@)")
+    # A wrong number of arguments can never run: refused when the rule loads, not UNKNOWN forever.
+    with pytest.raises(ConditionError, match=r"length\(\) takes 1 argument\(s\), 2 given"):
+        compiler().compile("length(a, b)")
+    with pytest.raises(ConditionError, match=r"not_null\(\) takes at least 1"):
+        compiler().compile("not_null()")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.sampled_from([0, 1, 2, -1, 0.0, 1.0, 1.5]) | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(["", "x", "true", "1"]) | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["k", "x"]), inner, max_size=2),
+    max_leaves=6,
+)
+
+#: Comparisons with a literal of every JSON type (each specialised when compiled) and calls whose
+#: arguments jmespath type-checks (the check is worked out once per call site).
+_CHECKED = [
+    "a == `true`", "a == `false`", "a == `null`", "a == `0`", "a == `1`", "a == `1.0`", "a == `2`",
+    "a == 'x'", "a == `[1]`", "a == `{\"k\": 1}`", "a != `0`", "a != `true`", "a == b",
+    "length(a)", "abs(a)", "sum(a)", "max(a)", "min_by(a, &k)", "contains(a, `1`)", "starts_with(a, 'x')",
+    "join(',', a)", "to_string(a)", "to_number(a)", "keys(a)", "sort(a)", "avg(a)", "type(a)",
+    "not_null(a, b)", "merge(a, b)", "reverse(a)", "ceil(a)", "map(&k, a)",
+]
+
+
+#: The values where Python's == and JMESPath's differ, or types meet: drawn often.
+_EDGES = st.sampled_from([True, False, None, 0, 1, 0.0, 1.0, "", "x", [], {}, [1], {"k": 1}])
+
+
+@settings(max_examples=400, deadline=None)
+@given(expression=st.sampled_from(_CHECKED), a=_EDGES | _JSON, b=_EDGES | _JSON)
+def test_comparisons_and_typed_calls_agree_with_jmespath(expression: str, a: object, b: object) -> None:
+    """jmespath itself is the oracle: the same value, or the same kind of error (which the engine
+    turns into UNKNOWN), for any JSON value — 0 and 1 against booleans included."""
+    data = {"a": a, "b": b}
+    try:
+        expected: object = jmespath.search(expression, data)
+    except (jmespath.exceptions.JMESPathError, TypeError, ValueError) as exc:  # all UNKNOWN in a scan
+        with pytest.raises(type(exc)):
+            ev(expression, data)
+        return
+    assert ev(expression, data) == expected
 
 
 def test_field_paths_are_the_root_attributes_a_condition_reads() -> None:
