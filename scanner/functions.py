@@ -46,6 +46,9 @@ _RESTRICTING_KEYS = {
     "kms:viaservice",
 }
 
+#: Condition keys that tie a caller to the vendor's networks (a private API's fence).
+_VPC_KEYS = {"aws:sourcevpc", "aws:sourcevpce"}
+
 #: Name tokens that say a value is a secret (SSM parameter names: ``/prod/db/password``).  Whole
 #: tokens only, so that ``compass`` or ``monkey`` are not secrets; long words also inside a token
 #: (``dbPassword``, ``stripe_apikey``).
@@ -264,6 +267,18 @@ class VendorguardFunctions(jp.Functions):
         except RecursionError:
             raise ValueError("a JSON document nested too deeply to read") from None
 
+    @jp.signature({"types": ["string", "array", "null"]})
+    def _func_containers(self, definitions: Any) -> Any:
+        """The container definitions of an ECS task definition (JSON text in every source), as a
+        list of objects.  Withheld or unreadable text is UNKNOWN, never "no containers": a rule
+        must not pass a task definition it could not read."""
+        if definitions is None or definitions == REDACTED:
+            return UNKNOWN  # container_definitions is required: absent is not read, not empty
+        document = self._func_from_json(definitions) if isinstance(definitions, str) else definitions
+        if not isinstance(document, list) or not all(isinstance(c, dict) for c in document):
+            return UNKNOWN
+        return document
+
     @jp.signature({"types": ["array", "object", "string", "null"]})
     def _func_count(self, value: Any) -> Any:
         """``length()`` that counts null as 0 (no ``|| `[]``` guards needed) and counts elements
@@ -322,6 +337,23 @@ class VendorguardFunctions(jp.Functions):
             if wildcard and not (_RESTRICTING_KEYS & set(_condition_keys(st))):
                 found.append(str(st.get("Sid") or f"statement {index}"))
         return found
+
+    @jp.signature({"types": ["string", "object", "null"]})
+    def _func_vpc_unfenced_grants(self, policy: Any) -> Any:
+        """Sids (or positions) of Allow statements open to any principal that no network fence
+        holds: neither their own ``aws:SourceVpce``/``aws:SourceVpc`` condition nor a Deny for
+        every principal conditioned on one (AWS's private-API pattern: Allow ``*``, then Deny
+        ``StringNotEquals aws:SourceVpce``).  Other restricting keys do not count: a private API
+        policy that names an account still admits that account's endpoints in any VPC."""
+        if policy == REDACTED:
+            return UNKNOWN
+        fenced = any(st.get("Effect") == "Deny" and _principals(st)[0] and _VPC_KEYS & set(_condition_keys(st))
+                     for st in statements(policy))
+        if fenced:
+            return []
+        return [str(st.get("Sid") or f"statement {index}") for index, st in enumerate(statements(policy))
+                if st.get("Effect") == "Allow" and _principals(st)[0]
+                and not _VPC_KEYS & set(_condition_keys(st))]
 
     @jp.signature({"types": ["string", "object", "null"]}, {"types": ["string", "null"]})
     def _func_untrusted_principals(self, policy: Any, own_account: Any) -> Any:

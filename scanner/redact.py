@@ -167,6 +167,41 @@ def _withhold_condition_values(policy: Any) -> Any:
     return json.dumps(document) if changed else policy
 
 
+def _withhold_in_document(text: Any, patterns: list[list[str]]) -> tuple[Any, list[str]]:
+    """A JSON-text attribute (or the document itself, as a Pulumi program may pass it) with the
+    values at `patterns` inside it withheld, and the inner paths withheld.  The documents named in
+    sensitive.yaml are lists; text that cannot be read as one is withheld whole (path ``""``): what
+    cannot be parsed cannot be shown to hide nothing."""
+    try:
+        document = json.loads(text) if isinstance(text, str) else json.loads(json.dumps(text))
+    except (ValueError, TypeError, RecursionError):
+        document = None
+    if not isinstance(document, list):
+        return _scrub(text), [""]
+    withheld = []
+    for pattern in patterns:
+        for path in _matches(document, pattern):
+            current = _get(document, path)
+            if current is not None and current != REDACTED:
+                set_path(document, path, _scrub(current))
+                withheld.append(path_text(path))
+    if not withheld:
+        return text, []
+    return (json.dumps(document) if isinstance(text, str) else document), withheld
+
+
+def _withhold_json_attributes(resource_type: str, attributes: dict[str, Any]) -> list[str]:
+    """Withhold the secret parts of the type's JSON-text attributes in place; returns their paths."""
+    done = []
+    for name, patterns in _data().get("json_attributes", {}).get(resource_type, {}).items():
+        value = attributes.get(name)
+        if value is None or value is UNKNOWN or value == REDACTED:
+            continue
+        attributes[name], inner = _withhold_in_document(value, [p.split(".") for p in patterns])
+        done.extend(f"{name}.{path}" if path else name for path in inner)
+    return done
+
+
 @cache
 def _patterns_for(resource_type: str) -> tuple[tuple[str, ...], tuple[list[str], ...]]:
     """(top-level names, deeper patterns) that are secret for a type: most are plain top-level
@@ -196,7 +231,7 @@ def redact(resource_type: str, attributes: dict[str, Any], after_sensitive: Any 
             mapping = _get(attributes, map_path)
             if isinstance(mapping, dict):
                 paths.extend(map_path + (k,) for k in mapping if secret_key.search(str(k)))
-    done = []
+    done = _withhold_json_attributes(resource_type, attributes)
     for name in _data()["policy_attributes"]:
         value = attributes.get(name)
         if value is not None and value is not UNKNOWN and value != REDACTED:

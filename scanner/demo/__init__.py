@@ -64,8 +64,12 @@ def local_aws() -> Iterator[str]:
     import logging
     import urllib.request
 
-    # An operation moto lacks is the scanner's UNKNOWN to report, not the server's traceback to print.
+    # An operation moto lacks is the scanner's UNKNOWN to report, not the server's traceback to print;
+    # nor is a service it lacks (Redshift Serverless), which its dispatcher `print`s to our stdout.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    from moto.moto_server import werkzeug_app
+
+    werkzeug_app.print = lambda *args, **kwargs: None  # type: ignore[attr-defined]
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                                              "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_MAX_ATTEMPTS")}
     # moto never throttles, and answers a call it lacks (Config's resource counts) with a 500 that

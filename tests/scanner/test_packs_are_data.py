@@ -256,7 +256,8 @@ def test_evidence_expressions_run_through_the_same_compiler(tmp_path: Path) -> N
 #: could call must be one of jmespath's own pure built-ins.
 DOMAIN_FUNCTIONS = {"denies_insecure_transport", "grants_full_admin", "public_grants", "untrusted_principals",
                     "world_ingress", "world_ingress_all_ports", "phi_tagged", "count", "from_json", "lower",
-                    "own_account", "resource_type", "secret_like_name"}
+                    "own_account", "resource_type", "secret_like_name", "containers",
+                    "vpc_unfenced_grants"}
 JMESPATH_BUILTINS = {"abs", "avg", "ceil", "contains", "ends_with", "floor", "join", "keys", "length", "map", "max",
                      "max_by", "merge", "min", "min_by", "not_null", "reverse", "sort", "sort_by", "starts_with", "sum",
                      "to_array", "to_number", "to_string", "type", "values"}
@@ -265,3 +266,11 @@ JMESPATH_BUILTINS = {"abs", "avg", "ceil", "contains", "ends_with", "floor", "jo
 def test_the_function_registry_is_exactly_the_documented_one() -> None:
     """A new function is a new way for a pack to act on the world: adding one means adding it here."""
     assert set(VendorguardFunctions().FUNCTION_TABLE) == JMESPATH_BUILTINS | DOMAIN_FUNCTIONS
+
+
+def test_the_readme_states_the_catalogs_rule_and_domain_counts() -> None:
+    """The README's one number about the catalog follows the catalog (it said 87 when there were 194)."""
+    rules = load_catalog()[0].rules.values()
+    stated = re.search(r"(\d+) rules in (\d+) domains", (ROOT / "README.md").read_text())
+    assert stated is not None
+    assert (int(stated[1]), int(stated[2])) == (len(rules), len({r.domain for r in rules}))

@@ -83,8 +83,12 @@ def test_every_rule_has_a_passing_and_a_failing_fixture() -> None:
 def test_conditions_name_no_field_called_null_true_or_false() -> None:
     """A bare `null` in JMESPath is a field named "null" (that happens to be absent): it reads
     right by accident and shows up as evidence.  Literals are written in backticks."""
-    from vendorguard.scanner.condition import field_paths
+    from vendorguard.scanner.condition import parse
+
+    def fields(node: dict) -> set[str]:  # every field the expression names, inside filters too
+        own = {node["value"]} if node["type"] == "field" else set()
+        return own.union(*(fields(c) for c in node.get("children", []) if isinstance(c, dict)))
 
     for rule in CATALOG.rules.values():
-        for text in filter(None, (rule.condition_text, rule.applies_if_text)):
-            assert not {"null", "true", "false"} & set(field_paths(text)), (rule.id, text)
+        for text in filter(None, (rule.condition_text, rule.applies_if_text, *rule.evidence_paths)):
+            assert not {"null", "true", "false"} & fields(parse(text)), (rule.id, text)

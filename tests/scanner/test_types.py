@@ -125,7 +125,8 @@ def test_singleton_scopes() -> None:
     assert singletons("region") == {"aws_guardduty_detector", "aws_securityhub_account", "aws_macie2_account",
                                     "aws_inspector2_enabler", "aws_ebs_encryption_by_default",
                                     "aws_config_configuration_recorder", "aws_glue_data_catalog_encryption_settings",
-                                    "aws_emr_block_public_access_configuration"}
+                                    "aws_emr_block_public_access_configuration",
+                                    "aws_ecr_registry_scanning_configuration", "aws_ecr_registry_policy"}
     assert singletons("account") == {"aws_iam_account_password_policy", "aws_s3_account_public_access_block",
                                      "aws_iam_account_summary"}
     assert singletons() == singletons("region") | singletons("account")

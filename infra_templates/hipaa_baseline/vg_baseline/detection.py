@@ -41,6 +41,12 @@ def build(stack: Stack, roles: ServiceRoles, storage: Storage, logs_key_arn: pul
     aws.inspector2.Enabler("inspector", account_ids=[stack.account],
                            resource_types=["EC2", "ECR", "LAMBDA"] if stack.hardened("inspector")
                            else ["LAMBDA"], opts=stack.opts())
+    # Every repository's images, existing and future, scanned continuously (the registry's enhanced
+    # scanning, done by Inspector): a rule for `*`, not one repository at a time.
+    aws.ecr.RegistryScanningConfiguration("ecr-registry-scanning", scan_type="ENHANCED", rules=[{
+        "scan_frequency": "CONTINUOUS_SCAN",
+        "repository_filters": [{"filter": "*", "filter_type": "WILDCARD"}],
+    }], opts=stack.opts())
 
     # -- configuration history ---------------------------------------------------------------------------
     aws.iam.RolePolicy("config-role-delivery", role=roles.config.id, policy=policy(

@@ -32,6 +32,19 @@ resource "aws_inspector2_enabler" "this" {
   resource_types = ["EC2", "ECR", "LAMBDA"]
 }
 
+# Every repository's images, existing and future, scanned continuously (the registry's enhanced
+# scanning, done by Inspector): a rule for `*`, not one repository at a time.
+resource "aws_ecr_registry_scanning_configuration" "this" {
+  scan_type = "ENHANCED"
+  rule {
+    scan_frequency = "CONTINUOUS_SCAN"
+    repository_filter {
+      filter      = "*"
+      filter_type = "WILDCARD"
+    }
+  }
+}
+
 # -- configuration history ---------------------------------------------------------------------------------
 resource "aws_config_configuration_recorder" "this" {
   name     = "${var.name_prefix}-recorder"

@@ -16,7 +16,7 @@ from .session import DATA_READS, SESSION_CALLS, Identity
 IAM_PREFIX = {
     "efs": "elasticfilesystem", "elbv2": "elasticloadbalancing", "opensearch": "es", "s3control": "s3",
     "dynamodbstreams": "dynamodb", "stepfunctions": "states", "emr": "elasticmapreduce",
-    "elb": "elasticloadbalancing",
+    "elb": "elasticloadbalancing", "kinesis-video-media": "kinesisvideo", "kinesis-video-archived-media": "kinesisvideo",
 }
 
 #: Services whose IAM actions are HTTP verbs on resource paths: every read is `apigateway:GET`

@@ -59,6 +59,12 @@ DATA_READS: dict[str, frozenset[str]] = {
     "sts": frozenset({"GetSessionToken", "GetFederationToken"}),
     "iam": frozenset({"GetCredentialReport"}),
     "rds": frozenset({"DownloadDBLogFilePortion"}),
+    # database credentials, and video itself (Kinesis Video Streams' media and archived-media APIs)
+    "redshift": frozenset({"GetClusterCredentials", "GetClusterCredentialsWithIAM"}),
+    "redshift-serverless": frozenset({"GetCredentials"}),
+    "kinesis-video-media": frozenset({"GetMedia"}),
+    "kinesis-video-archived-media": frozenset({"GetClip", "GetHLSStreamingSessionURL", "GetDASHStreamingSessionURL",
+                                               "GetImages", "GetMediaForFragmentList"}),
 }
 _DATA_READ_NAMES = frozenset(op for ops in DATA_READS.values() for op in ops)
 

@@ -133,7 +133,10 @@ def test_the_demo_plan_renders_valid_assessment_results(demo_doc: dict[str, Any]
     addresses = {p["value"] for i in result["local-definitions"]["inventory-items"] for p in i["props"]
                  if p["name"] == "address"}
     assert addresses == {r["address"] for r in demo_doc["results"]}
-    assert result["description"].endswith("on 27 subjects; 0 more not evaluated.")
+    # Every resource a result names is one subject, judged (the demo plan has none not evaluated).
+    subjects = len(result["local-definitions"]["inventory-items"])
+    assert subjects == len(addresses) and not demo_doc["not_evaluated"]
+    assert result["description"].endswith(f"on {subjects} subjects; 0 more not evaluated.")
     # HIPAA citations: token control ids, the citation kept verbatim
     finding = findings_by_control(document)["hipaa_164.312_a_2_iv"]
     assert finding["props"] == [{"name": "control", "ns": oscal.NS, "value": "164.312(a)(2)(iv)",

@@ -1,5 +1,6 @@
-"""API Gateway: REST APIs (stages with their method settings, methods, custom domains) and HTTP /
-WebSocket APIs (stages, routes, custom domains), in the Terraform provider's shapes.
+"""API Gateway: REST APIs (endpoint types and resource policies; stages with their web ACL and
+method settings, methods, custom domains) and HTTP / WebSocket APIs (stages, routes, custom
+domains), in the Terraform provider's shapes.
 
 A stage's ``methodSettings`` map becomes one ``aws_api_gateway_method_settings`` per method path,
 as Terraform writes them.  Stages, methods and routes are resources, not attributes: a failed
@@ -7,6 +8,7 @@ listing of them raises (a gap for the type in that region), never an empty list.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..collector import Collector, Ctx, Reads, named
@@ -28,6 +30,18 @@ def _rest_apis(ctx: Ctx) -> list[str]:
     return [named(api, "id", "apigateway", "GetRestApis") for api in ctx.paginate("apigateway", "GetRestApis", "items")]
 
 
+def _resource_policy(policy: Any) -> Any:
+    """A REST API's resource policy as JSON text.  API Gateway returns the document with its quotes
+    backslash-escaped, as the body of a JSON string (the provider unescapes it the same way); text
+    that is not such a body is passed on as given, for the policy functions to read what they can."""
+    if not isinstance(policy, str):
+        return policy
+    try:
+        return json.loads(f'"{policy}"')
+    except ValueError:
+        return policy
+
+
 def _http_apis(ctx: Ctx) -> list[str]:
     return [named(api, "ApiId", "apigatewayv2", "GetApis") for api in ctx.paginate("apigatewayv2", "GetApis", "Items")]
 
@@ -40,6 +54,29 @@ _SETTINGS_CARRIED = {"logging_level": "loggingLevel", "metrics_enabled": "metric
                      "throttling_burst_limit": "throttlingBurstLimit",
                      "throttling_rate_limit": "throttlingRateLimit",
                      "require_authorization_for_cache_control": "requireAuthorizationForCacheControl"}
+
+
+class RestApis(Collector):
+    types = ("aws_api_gateway_rest_api",)
+    service = "apigateway"
+    operations = (("apigateway", "GetRestApis"),)
+
+    def collect(self, ctx: Ctx) -> None:
+        for api in ctx.paginate("apigateway", "GetRestApis", "items"):
+            api_id = named(api, "id", "apigateway", "GetRestApis")
+            reads = Reads(None, "apigateway")
+            arn = _arn(ctx, f"/restapis/{api_id}")
+            endpoint = api.get("endpointConfiguration")
+            ctx.emit("aws_api_gateway_rest_api", arn, {
+                "id": api_id, "arn": arn, "name": api.get("name"),
+                # Every API has an endpoint type: one AWS left out is not known, not "public".
+                "endpoint_configuration": [{
+                    "types": reads.member(endpoint, "types", "GetRestApis"),
+                    "vpc_endpoint_ids": (endpoint.get("vpcEndpointIds") or []) if isinstance(endpoint, dict) else [],
+                }],
+                "policy": _resource_policy(api.get("policy")),  # absent: the API has no resource policy
+                "disable_execute_api_endpoint": bool(api.get("disableExecuteApiEndpoint")),
+            }, reads)
 
 
 class RestApiStages(Collector):
@@ -61,7 +98,9 @@ class RestApiStages(Collector):
                 "cache_cluster_enabled": bool(stage.get("cacheClusterEnabled")),
                 "client_certificate_id": stage.get("clientCertificateId"),
                 "xray_tracing_enabled": bool(stage.get("tracingEnabled")),
-                "web_acl_arn": stage.get("webAclArn"),
+                "web_acl_arn": stage.get("webAclArn"),  # absent: no web ACL protects the stage
+                # The block a plan's aws_wafv2_web_acl_association folds into (policies/types.yaml).
+                "web_acl_association": [{"web_acl_arn": stage["webAclArn"]}] if stage.get("webAclArn") else [],
                 "variables": stage.get("variables") or {},
             })
             for path, settings in sorted((stage.get("methodSettings") or {}).items()):

@@ -1,4 +1,5 @@
-"""ECR repositories: image scanning, tag immutability, encryption and the repository policy.
+"""ECR repositories: image scanning, tag immutability, encryption and the repository policy; and
+the registry's scanning configuration and policy (one of each per region).
 
 ``image_scanning_configuration[0].scan_on_push`` is the repository's *effective* scanning, read
 with BatchGetRepositoryScanningConfiguration: with basic scanning that is the repository's own
@@ -78,3 +79,55 @@ class EcrRepositories(Collector):
             return UNKNOWN
         return [{"encryption_type": reads.member(config, "encryptionType", "DescribeRepositories"),
                  "kms_key": managed_key_as_alias(ctx, reads, config.get("kmsKey"), "ecr")}]
+
+
+def _scanning_rules(rules: Any) -> list[dict[str, Any]]:
+    """Registry scanning rules as the provider's ``rule`` blocks."""
+    return [{"scan_frequency": rule.get("scanFrequency"),
+             "repository_filter": [{"filter": f.get("filter"), "filter_type": f.get("filterType")}
+                                   for f in rule.get("repositoryFilters") or [] if isinstance(f, dict)]}
+            for rule in rules or [] if isinstance(rule, dict)]
+
+
+def _registry_id(ctx: Ctx, response: Any) -> str:
+    """The registry a registry-level answer is about: the account's own, unless AWS says another."""
+    return (response.get("registryId") if isinstance(response, dict) else None) or ctx.account
+
+
+class EcrRegistryScanning(Collector):
+    """The registry's scanning configuration: every region has one (BASIC with no rules until set)."""
+
+    types = ("aws_ecr_registry_scanning_configuration",)
+    service = "ecr"
+    operations = (("ecr", "GetRegistryScanningConfiguration"),)
+
+    def collect(self, ctx: Ctx) -> None:
+        reads = ctx.reads("ecr")
+        response = reads.get("GetRegistryScanningConfiguration", lambda r: r)
+        config = UNKNOWN if response is UNKNOWN else reads.member(
+            response, "scanningConfiguration", "GetRegistryScanningConfiguration")
+        registry = _registry_id(ctx, response)
+        ctx.emit("aws_ecr_registry_scanning_configuration", ctx.arn("ecr", "registry-scanning-configuration"), {
+            "id": registry, "registry_id": registry,
+            "scan_type": UNKNOWN if config is UNKNOWN else config.get("scanType"),
+            "rule": UNKNOWN if config is UNKNOWN else _scanning_rules(config.get("rules")),
+        }, reads)
+
+
+class EcrRegistryPolicy(Collector):
+    """The registry's policy (GetRegistryPolicy), when it has one."""
+
+    types = ("aws_ecr_registry_policy",)
+    service = "ecr"
+    operations = (("ecr", "GetRegistryPolicy"),)
+
+    def collect(self, ctx: Ctx) -> None:
+        reads = ctx.reads("ecr")
+        # No policy at all is RegistryPolicyNotFoundException: nothing granted, no resource.
+        response = reads.get("GetRegistryPolicy", lambda r: r, absent=("RegistryPolicyNotFoundException",))
+        if response is None:
+            return
+        policy = UNKNOWN if response is UNKNOWN else reads.member(response, "policyText", "GetRegistryPolicy")
+        registry = _registry_id(ctx, response)
+        ctx.emit("aws_ecr_registry_policy", ctx.arn("ecr", "registry-policy"),
+                 {"id": registry, "registry_id": registry, "policy": policy}, reads)

@@ -1,8 +1,10 @@
-"""EKS clusters: secrets envelope encryption, the API endpoint's exposure, control-plane logging.
+"""EKS clusters: secrets envelope encryption, the API endpoint's exposure, control-plane logging;
+and their managed node groups' SSH access.
 
 ListClusters names them; DescribeCluster (one call per cluster) says the rest, in the provider's
 ``aws_eks_cluster`` shape: ``encryption_config`` and ``vpc_config`` as one-element blocks and
-``enabled_cluster_log_types`` as the log types whose logging is on.
+``enabled_cluster_log_types`` as the log types whose logging is on.  Node groups: ListNodegroups
+per cluster, DescribeNodegroup per group, ``remote_access`` as the provider's block.
 """
 from __future__ import annotations
 
@@ -62,4 +64,52 @@ class EksClusters(Collector):
             "vpc_config": vpc if vpc is UNKNOWN else _vpc_config(reads, vpc),
             "enabled_cluster_log_types": _log_types(cluster.get("logging")),
             "tags": cluster.get("tags") or {},
+        }, reads)
+
+
+def _remote_access(nodegroup: dict[str, Any]) -> list[dict[str, Any]]:
+    """The node group's SSH access as the provider's ``remote_access`` block; none without a key."""
+    access = nodegroup.get("remoteAccess")
+    if not isinstance(access, dict):
+        return []
+    return [{"ec2_ssh_key": access.get("ec2SshKey"),
+             "source_security_group_ids": access.get("sourceSecurityGroups") or []}]
+
+
+class EksNodeGroups(Collector):
+    """Managed node groups: ListNodegroups per cluster, DescribeNodegroup per node group."""
+
+    types = ("aws_eks_node_group",)
+    service = "eks"
+    operations = (("eks", "ListClusters"), ("eks", "ListNodegroups"), ("eks", "DescribeNodegroup"))
+
+    def collect(self, ctx: Ctx) -> None:
+        ctx.each(ctx.paginate("eks", "ListClusters", "clusters"), lambda name: self._cluster(ctx, name))
+
+    def _cluster(self, ctx: Ctx, cluster: str) -> None:
+        reads = ctx.reads("eks")
+        names = reads.paginate("ListNodegroups", "nodegroups", clusterName=cluster)
+        if names is UNKNOWN:
+            # Which node groups the cluster has could not be read: one resource standing for them, UNKNOWN.
+            ctx.emit("aws_eks_node_group", ctx.arn("eks", f"nodegroup/{cluster}/*"),
+                     {"cluster_name": cluster, "remote_access": UNKNOWN}, reads)
+            return
+        for name in names:
+            self._nodegroup(ctx, cluster, name)
+
+    @staticmethod
+    def _nodegroup(ctx: Ctx, cluster: str, name: str) -> None:
+        reads = ctx.reads("eks")
+        nodegroup = reads.get("DescribeNodegroup", lambda r: r["nodegroup"], clusterName=cluster, nodegroupName=name)
+        if nodegroup is UNKNOWN:
+            ctx.emit("aws_eks_node_group", ctx.arn("eks", f"nodegroup/{cluster}/{name}"),
+                     {"cluster_name": cluster, "node_group_name": name, "remote_access": UNKNOWN}, reads)
+            return
+        arn = nodegroup.get("nodegroupArn") or ctx.arn("eks", f"nodegroup/{cluster}/{name}")
+        ctx.emit("aws_eks_node_group", arn, {
+            "arn": arn, "id": f"{cluster}:{name}", "cluster_name": cluster, "node_group_name": name,
+            "node_role_arn": nodegroup.get("nodeRole"),
+            "subnet_ids": nodegroup.get("subnets") or [],
+            "remote_access": _remote_access(nodegroup),
+            "tags": nodegroup.get("tags") or {},
         }, reads)

@@ -131,7 +131,13 @@ class _Snapshots(Collector):
 
     def collect(self, ctx: Ctx) -> None:
         snapshots = ctx.paginate("rds", f"Describe{self.api}Snapshots", f"{self.api}Snapshots", SnapshotType="manual")
-        ctx.each([s for s in snapshots if _is_rds(s.get("Engine"))], lambda s: self._snapshot(ctx, s))
+        ctx.each([s for s in snapshots if self.mine(s.get("Engine"))], lambda s: self._snapshot(ctx, s))
+
+    @classmethod
+    def mine(cls, engine: Any) -> bool:
+        """Whether a snapshot of this engine is this collector's type (DocumentDB's and Neptune's
+        cluster snapshots are listed by the same call)."""
+        return _is_rds(engine)
 
     def _snapshot(self, ctx: Ctx, snap: dict[str, Any]) -> None:
         api = self.api
@@ -172,8 +178,9 @@ class DbClusterSnapshots(_Snapshots):
     encrypted = ("storage_encrypted", "StorageEncrypted")
 
 
-def tls_parameters(reads: Reads, operation: str, **params: Any) -> Any:
-    """The group's transport-security parameters, as Terraform ``parameter`` blocks.
+def group_parameters(reads: Reads, operation: str, names: tuple[str, ...] = TLS_PARAMETERS, **params: Any) -> Any:
+    """The group's parameters named in `names` (by default the transport-security ones), as
+    Terraform ``parameter`` blocks.
 
     The ``parameter-name`` filter returns only the named parameters (a group has hundreds), so
     one page is the rule, though every page is followed; the names are also checked here, since a
@@ -186,21 +193,29 @@ def tls_parameters(reads: Reads, operation: str, **params: Any) -> Any:
         operation, "Parameters",
         lambda found: [{"name": p["ParameterName"], "value": p.get("ParameterValue"),
                         "apply_method": p.get("ApplyMethod")}
-                       for p in found if p.get("ParameterName") in TLS_PARAMETERS],
-        Filters=[{"Name": "parameter-name", "Values": list(TLS_PARAMETERS)}], **params)
+                       for p in found if p.get("ParameterName") in names],
+        Filters=[{"Name": "parameter-name", "Values": list(names)}], **params)
 
 
 class _ParameterGroups(Collector):
-    """Parameter groups with their transport-security parameters; instance and cluster groups are
-    read alike, through the API's ``DB``/``DBCluster`` names."""
+    """Parameter groups with the parameters the rules read; instance and cluster groups are read
+    alike, through the API's ``DB``/``DBCluster`` names."""
 
     service = "rds"
     api: ClassVar[str]
     arn_kind: ClassVar[str]
+    #: The parameters the rules over this type read: only these are fetched.
+    parameters: ClassVar[tuple[str, ...]] = TLS_PARAMETERS
 
     def collect(self, ctx: Ctx) -> None:
         groups = ctx.paginate("rds", f"Describe{self.api}ParameterGroups", f"{self.api}ParameterGroups")
-        ctx.each([g for g in groups if _is_rds(g.get("DBParameterGroupFamily"))], lambda g: self._group(ctx, g))
+        ctx.each([g for g in groups if self.mine(g.get("DBParameterGroupFamily"))], lambda g: self._group(ctx, g))
+
+    @classmethod
+    def mine(cls, family: Any) -> bool:
+        """Whether a group of this family is this collector's type (DocumentDB's and Neptune's
+        groups are listed by the same call)."""
+        return _is_rds(family)
 
     def _group(self, ctx: Ctx, group: dict[str, Any]) -> None:
         name = named(group, f"{self.api}ParameterGroupName", "rds", f"Describe{self.api}ParameterGroups")
@@ -209,8 +224,8 @@ class _ParameterGroups(Collector):
         ctx.emit(self.types[0], arn, {
             "name": name, "arn": arn, "family": group.get("DBParameterGroupFamily"),
             "description": group.get("Description"),
-            "parameter": tls_parameters(reads, f"Describe{self.api}Parameters",
-                                        **{f"{self.api}ParameterGroupName": name}),
+            "parameter": group_parameters(reads, f"Describe{self.api}Parameters", self.parameters,
+                                          **{f"{self.api}ParameterGroupName": name}),
         }, reads)
 
 

@@ -1,6 +1,8 @@
-"""SageMaker notebook instances and endpoint configurations: where analysts and models hold copies
-of PHI, and how that storage is encrypted and reached.  Both are a listing and one Describe call
-per item, so each collector is a declaration of those calls plus the attributes it maps."""
+"""SageMaker notebook instances, endpoint configurations, Studio domains and models: where analysts
+and models hold copies of PHI, and how that storage is encrypted and reached.  Each is a listing
+and one Describe call per item, so each collector is a declaration of those calls plus the
+attributes it maps.  Training and processing jobs are runs, not Terraform resources: no rule reads
+them, so nothing collects them."""
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -71,4 +73,40 @@ class EndpointConfigurations(_ListThenDescribe):
             "production_variants": [{"variant_name": v.get("VariantName"), "model_name": v.get("ModelName"),
                                      "instance_type": v.get("InstanceType")}
                                     for v in d.get("ProductionVariants") or []],
+        }
+
+
+class SageMakerDomains(_ListThenDescribe):
+    types = ("aws_sagemaker_domain",)
+    operations = (("sagemaker", "ListDomains"), ("sagemaker", "DescribeDomain"))
+    # A domain is described by its id (the provider's `id`); its name is `domain_name`.
+    listing = ("ListDomains", "Domains", "DomainId", "DomainArn", "domain")
+    describe = ("DescribeDomain", "DomainId")
+    mapped = ("domain_name", "app_network_access_type", "kms_key_id", "vpc_id", "subnet_ids", "auth_mode")
+
+    def attributes(self, d: dict[str, Any], reads: Reads) -> dict[str, Any]:
+        return {
+            "domain_name": d.get("DomainName"),
+            "app_network_access_type": reads.member(d, "AppNetworkAccessType", "DescribeDomain"),
+            "kms_key_id": d.get("KmsKeyId"),  # absent: the EFS volume uses the AWS managed key
+            "vpc_id": d.get("VpcId"), "subnet_ids": d.get("SubnetIds") or [], "auth_mode": d.get("AuthMode"),
+        }
+
+
+class SageMakerModels(_ListThenDescribe):
+    types = ("aws_sagemaker_model",)
+    operations = (("sagemaker", "ListModels"), ("sagemaker", "DescribeModel"))
+    listing = ("ListModels", "Models", "ModelName", "ModelArn", "model")
+    describe = ("DescribeModel", "ModelName")
+    mapped = ("enable_network_isolation", "vpc_config", "execution_role_arn")
+
+    def attributes(self, d: dict[str, Any], reads: Reads) -> dict[str, Any]:
+        vpc = d.get("VpcConfig")
+        return {
+            "enable_network_isolation": reads.member(d, "EnableNetworkIsolation", "DescribeModel"),
+            # Absent, or without subnets (which AWS requires of a real one), when the model runs
+            # outside any VPC: an empty VpcConfig is no VPC.
+            "vpc_config": [{"security_group_ids": vpc.get("SecurityGroupIds") or [], "subnets": vpc["Subnets"]}]
+            if isinstance(vpc, dict) and vpc.get("Subnets") else [],
+            "execution_role_arn": d.get("ExecutionRoleArn"),
         }

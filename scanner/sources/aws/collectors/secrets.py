@@ -1,10 +1,11 @@
-"""Secrets Manager secrets: their KMS key and rotation — from ListSecrets alone.
+"""Secrets Manager secrets: their KMS key and rotation (from ListSecrets), and their resource policy
+(GetResourcePolicy, per secret).
 
-Only metadata is read: ListSecrets returns each secret's key, rotation flag and rules, never its
-value (secretsmanager:GetSecretValue is refused by the read-only guard and denied by the scanning
-role's policy).  `kms_key_id` is absent when the secret uses the AWS managed key
-``aws/secretsmanager``; where a response names that key by ARN, it is written as its alias, so that
-only a customer managed key reads as one.
+Only metadata is read: ListSecrets returns each secret's key, rotation flag and rules, and
+GetResourcePolicy the policy document — never the value (secretsmanager:GetSecretValue is refused
+by the read-only guard and denied by the scanning role's policy).  `kms_key_id` is absent when the
+secret uses the AWS managed key ``aws/secretsmanager``; where a response names that key by ARN, it
+is written as its alias, so that only a customer managed key reads as one.
 """
 from __future__ import annotations
 
@@ -37,18 +38,23 @@ def _rotation_rules(rules: dict[str, Any] | None) -> list[dict[str, Any]]:
 class Secrets(Collector):
     types = ("aws_secretsmanager_secret",)
     service = "secretsmanager"
-    operations = (("secretsmanager", "ListSecrets"), ("kms", "DescribeKey"))
+    operations = (("secretsmanager", "ListSecrets"), ("secretsmanager", "GetResourcePolicy"), ("kms", "DescribeKey"))
 
     def collect(self, ctx: Ctx) -> None:
-        for secret in ctx.paginate("secretsmanager", "ListSecrets", "SecretList"):
-            arn = named(secret, "ARN", "secretsmanager", "ListSecrets")
-            reads = ctx.reads("secretsmanager")
-            ctx.emit("aws_secretsmanager_secret", arn, {
-                "name": secret.get("Name"), "arn": arn, "id": arn,
-                "kms_key_id": managed_key_as_alias(ctx, reads, secret.get("KmsKeyId"), "secretsmanager"),
-                # Rotation never configured may be left out of the listing: not rotating (FAIL), never a PASS.
-                "rotation_enabled": secret.get("RotationEnabled") is True,
-                "rotation_lambda_arn": secret.get("RotationLambdaARN"),
-                "rotation_rules": _rotation_rules(secret.get("RotationRules")),
-                "tags": tags(secret.get("Tags")),
-            }, reads)
+        ctx.each(ctx.paginate("secretsmanager", "ListSecrets", "SecretList"), lambda s: self._secret(ctx, s))
+
+    @staticmethod
+    def _secret(ctx: Ctx, secret: dict[str, Any]) -> None:
+        arn = named(secret, "ARN", "secretsmanager", "ListSecrets")
+        reads = ctx.reads("secretsmanager")
+        ctx.emit("aws_secretsmanager_secret", arn, {
+            "name": secret.get("Name"), "arn": arn, "id": arn,
+            "kms_key_id": managed_key_as_alias(ctx, reads, secret.get("KmsKeyId"), "secretsmanager"),
+            # Rotation never configured may be left out of the listing: not rotating (FAIL), never a PASS.
+            "rotation_enabled": secret.get("RotationEnabled") is True,
+            "rotation_lambda_arn": secret.get("RotationLambdaARN"),
+            "rotation_rules": _rotation_rules(secret.get("RotationRules")),
+            # A secret without a resource policy is answered without ResourcePolicy: none (null).
+            "policy": reads.get("GetResourcePolicy", lambda r: r.get("ResourcePolicy"), SecretId=arn),
+            "tags": tags(secret.get("Tags")),
+        }, reads)

@@ -1,11 +1,13 @@
-"""Kinesis Data Streams and Amazon Data Firehose delivery streams: how each encrypts the records it
-holds.  Only configuration is read (DescribeStreamSummary, DescribeDeliveryStream), never a record
-(kinesis:GetRecords is refused by the session's guard)."""
+"""Kinesis Data Streams, Amazon Data Firehose delivery streams and Kinesis video streams: how each
+encrypts the records (or media) it holds.  Only configuration is read (DescribeStreamSummary,
+DescribeDeliveryStream, kinesisvideo ListStreams), never a record (kinesis:GetRecords is refused by
+the session's guard) nor a fragment of video."""
 from __future__ import annotations
 
 from typing import Any
 
 from ..collector import MAX_PAGES, Collector, Ctx, Reads, named
+from .kms import customer_key
 
 
 class KinesisStreams(Collector):
@@ -97,3 +99,28 @@ class DeliveryStreams(Collector):
                           ("server_side_encryption", "kinesis_source_configuration", "msk_source_configuration")}
         ctx.emit("aws_kinesis_firehose_delivery_stream", arn, {"id": arn, "arn": arn, "name": name, **attributes},
                  reads)
+
+
+class KinesisVideoStreams(Collector):
+    """ListStreams returns each stream whole.  The key is shown as Terraform shows a customer
+    managed one: "" when it is the AWS managed ``alias/aws/kinesisvideo`` every stream gets when
+    none was chosen (`kms.customer_key`)."""
+
+    types = ("aws_kinesis_video_stream",)
+    service = "kinesisvideo"
+    operations = (("kinesisvideo", "ListStreams"), ("kms", "DescribeKey"))
+
+    def collect(self, ctx: Ctx) -> None:
+        ctx.each(ctx.paginate("kinesisvideo", "ListStreams", "StreamInfoList"), lambda s: self._stream(ctx, s))
+
+    @staticmethod
+    def _stream(ctx: Ctx, stream: dict[str, Any]) -> None:
+        name = named(stream, "StreamName", "kinesisvideo", "ListStreams")
+        arn = stream.get("StreamARN") or ctx.arn("kinesisvideo", f"stream/{name}")
+        reads = Reads(None, "kinesisvideo")
+        ctx.emit("aws_kinesis_video_stream", arn, {
+            "id": arn, "arn": arn, "name": name,
+            "kms_key_id": customer_key(ctx, stream.get("KmsKeyId"), "alias/aws/kinesisvideo", reads.reasons),
+            "data_retention_in_hours": stream.get("DataRetentionInHours"),
+            "media_type": stream.get("MediaType"),
+        }, reads)

@@ -1,10 +1,17 @@
-"""Transfer Family servers: the SFTP/FTPS/AS2 endpoints clearinghouses and practices send claim
-and remittance files to — which protocols they offer, with which algorithms, reached how."""
+"""Transfer Family servers and their users: the SFTP/FTPS/AS2 endpoints clearinghouses and practices
+send claim and remittance files to — which protocols they offer, with which algorithms, reached
+how — and where each user's session is confined."""
 from __future__ import annotations
 
 from typing import Any
 
-from ..collector import Collector, Ctx, named
+from ..collector import Collector, Ctx, Reads, named
+
+
+def _server_ids(ctx: Ctx) -> list[str]:
+    """Every server in the region (one listing, shared by the collectors that need it)."""
+    return [named(item, "ServerId", "transfer", "ListServers")
+            for item in ctx.paginate("transfer", "ListServers", "Servers")]
 
 
 class TransferServers(Collector):
@@ -40,3 +47,25 @@ class TransferServers(Collector):
             }] if isinstance(details, dict) else [],
             "logging_role": server.get("LoggingRole") if isinstance(server, dict) else server,
         }, reads)
+
+
+class TransferUsers(Collector):
+    types = ("aws_transfer_user",)
+    service = "transfer"
+    operations = (("transfer", "ListServers"), ("transfer", "ListUsers"))
+
+    def collect(self, ctx: Ctx) -> None:
+        ctx.each(_server_ids(ctx), lambda server_id: self._users(ctx, server_id))
+
+    def _users(self, ctx: Ctx, server_id: str) -> None:
+        # ListUsers carries what the rules read (DescribeUser would add the mappings and the
+        # session policy, one call per user); a failed listing is a gap, never "no users".
+        for user in ctx.paginate("transfer", "ListUsers", "Users", ServerId=server_id):
+            name = named(user, "UserName", "transfer", "ListUsers")
+            arn = user.get("Arn") or ctx.arn("transfer", f"user/{server_id}/{name}")
+            reads = Reads(None, "transfer")
+            ctx.emit("aws_transfer_user", arn, {
+                "id": f"{server_id}/{name}", "arn": arn, "server_id": server_id, "user_name": name,
+                "home_directory_type": reads.member(user, "HomeDirectoryType", "ListUsers"),
+                "home_directory": user.get("HomeDirectory"), "role": user.get("Role"),
+            }, reads)

@@ -76,6 +76,10 @@ ABSENCE_PASSES: dict[str, str] = {
     # Log groups keep logs a year: "If the retentionInDays value is not included for a log group,
     # then that log group is set to have its events never expire" (DescribeLogGroups).
     "VG-LOG-002": "no retentionInDays: the log group's events never expire",
+    # Secrets without a resource policy: GetResourcePolicy returns "the resource-based policy
+    # document attached to the secret", and for a secret with none only its ARN and Name (as moto
+    # does too); nothing attached grants nothing.
+    "VG-SEC-003": "no ResourcePolicy: no resource policy is attached to the secret",
 }
 
 BOTO = botocore.session.get_session()
@@ -231,7 +235,9 @@ class Generator:
         stack = stack | {shape.name}
         names = [n for n, m in shape.members.items() if self._wanted(shape, n, m, stack)]
         if shape.metadata.get("union"):
-            names = names[self.case.variant % len(names):][:1] if names else []
+            # A union must set exactly one member, even where the case asks for required ones only.
+            pool = names or list(shape.members)
+            names = pool[self.case.variant % len(pool):][:1]
         out = {}
         for name in names:
             member = shape.members[name]
@@ -266,7 +272,7 @@ class Generator:
         if kind == "string":
             if shape.enum:
                 if self.case.new_enum:
-                    return NEW_ENUM
+                    return new_enum_value(meta)
                 values = list(shape.enum)
                 if variant % 3 == 0:  # a plausible state to find a resource in: on, if it can be on
                     return next((v for v in values if v in _ON), values[0])
@@ -276,6 +282,8 @@ class Generator:
             where += f"-{zlib.crc32('/'.join(p for p in path[1:] if not p.isdigit()).encode()) % 1000:03}"
             if name.endswith(("Policy", "PolicyDocument", "AccessPolicies", "Document")):
                 text = _policy(where, variant)
+            elif self.service == "rds" and name in _RDS_ENGINES:
+                text = _rds_engine(name, path, variant)
             elif (meaning := _MEANINGFUL.get(name) or _MEANINGFUL.get(f"{self.service}:{name}")):
                 text = meaning[variant % 3]
             elif name.endswith(("Region", "RegionName")):
@@ -313,6 +321,27 @@ class Generator:
         raise AssertionError(f"no generator for shape type {kind} ({shape.name})")
 
 
+#: The RDS API's engine and parameter-group family members: (DocumentDB's, Neptune's, RDS's).
+_RDS_ENGINES = {"Engine": ("docdb", "neptune", "postgres"),
+                "DBParameterGroupFamily": ("docdb5.0", "neptune1.3", "postgres16")}
+
+
+def _rds_engine(name: str, path: tuple[str, ...], variant: int) -> str:
+    """An engine or a parameter group's family.  The RDS API lists RDS's, DocumentDB's and
+    Neptune's clusters and groups together and each collector keeps its own: the first listed item
+    is a DocumentDB (variant 0) or a Neptune (variant 1) one, the others RDS's, so that every
+    collector reads its own."""
+    docdb, neptune, rds = _RDS_ENGINES[name]
+    index = next((int(p) for p in reversed(path) if p.isdigit()), 0)
+    return (docdb, neptune)[variant % 2] if index == 0 else rds
+
+
+def new_enum_value(meta: dict[str, Any]) -> str:
+    """`NEW_ENUM`, cut to the member's maximum length: a value AWS has not shipped yet still fits
+    the shape's other constraints (Glue's ExecutionClass is at most 16 characters)."""
+    return NEW_ENUM[:meta["max"]] if meta.get("max") else NEW_ENUM
+
+
 def conformance(value: Any, shape: Any, new_enum: bool = False, where: str = "") -> list[str]:
     """What the generator got wrong about a shape beyond botocore's own validator (max, enum)."""
     errors: list[str] = []
@@ -331,7 +360,7 @@ def conformance(value: Any, shape: Any, new_enum: bool = False, where: str = "")
             errors += conformance(key, shape.key, new_enum, f"{where}<key>")
             errors += conformance(sub, shape.value, new_enum, f"{where}[{key}]")
     elif kind == "string" and isinstance(value, str):
-        if shape.enum and value not in shape.enum and not (new_enum and value == NEW_ENUM):
+        if shape.enum and value not in shape.enum and not (new_enum and value == new_enum_value(meta)):
             errors.append(f"{where}: {value!r} not in enum")
         if "max" in meta and len(value) > meta["max"]:
             errors.append(f"{where}: longer than max {meta['max']}")
