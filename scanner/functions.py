@@ -124,6 +124,17 @@ def _condition_keys(statement: dict[str, Any]) -> dict[str, Any]:
     return keys
 
 
+def _vpc_operators(statement: dict[str, Any]) -> set[bool]:
+    """For each condition operator of a statement that tests a VPC key, whether it is a negated one
+    (``StringNotEquals``…).  A Deny fences callers only with a negated test ("not from our
+    endpoint"), an Allow only with a plain one ("from our endpoint"): ``Deny … StringEquals
+    aws:SourceVpce vpce-x`` shuts out one endpoint and lets every other in."""
+    condition = statement.get("Condition")
+    blocks = condition.items() if isinstance(condition, dict) else ()
+    return {"not" in str(operator).lower() for operator, block in blocks
+            if isinstance(block, dict) and _VPC_KEYS & {str(k).lower() for k in block}}
+
+
 @lru_cache(maxsize=1024)
 def _action_pattern(action: str) -> re.Pattern[str]:
     """An IAM action with its wildcards as a regex: compiled once per distinct action text (a
@@ -347,13 +358,12 @@ class VendorguardFunctions(jp.Functions):
         policy that names an account still admits that account's endpoints in any VPC."""
         if policy == REDACTED:
             return UNKNOWN
-        fenced = any(st.get("Effect") == "Deny" and _principals(st)[0] and _VPC_KEYS & set(_condition_keys(st))
+        fenced = any(st.get("Effect") == "Deny" and _principals(st)[0] and True in _vpc_operators(st)
                      for st in statements(policy))
         if fenced:
             return []
         return [str(st.get("Sid") or f"statement {index}") for index, st in enumerate(statements(policy))
-                if st.get("Effect") == "Allow" and _principals(st)[0]
-                and not _VPC_KEYS & set(_condition_keys(st))]
+                if st.get("Effect") == "Allow" and _principals(st)[0] and False not in _vpc_operators(st)]
 
     @jp.signature({"types": ["string", "object", "null"]}, {"types": ["string", "null"]})
     def _func_untrusted_principals(self, policy: Any, own_account: Any) -> Any:

@@ -9,7 +9,8 @@ from ..collector import Collector, Ctx, Reads, named
 
 
 def _server_ids(ctx: Ctx) -> list[str]:
-    """Every server in the region (one listing, shared by the collectors that need it)."""
+    """Every server in the region (`Ctx.paginate` answers this listing, which TransferServers also
+    reads, from memory: it is sent once)."""
     return [named(item, "ServerId", "transfer", "ListServers")
             for item in ctx.paginate("transfer", "ListServers", "Servers")]
 

@@ -224,6 +224,11 @@ def test_an_escaped_policy_is_read_and_an_api_without_endpoint_types_is_unknown(
     # another account's endpoints are still any VPC's: a principal-account key is no fence
     (policy(_invoke({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})), ["statement 0"]),
     (policy({**_invoke(), "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}), []),
+    # the operator decides: a Deny of one endpoint lets every other in; an Allow from "not this
+    # endpoint" admits all the rest
+    (policy(_invoke(), _invoke({"StringEquals": {"aws:SourceVpce": "vpce-bad"}}, "Deny")), ["statement 0"]),
+    (policy(_invoke({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}})), ["statement 0"]),
+    (policy(_invoke({"ForAnyValue:StringNotLikeIfExists": {"aws:SourceVpc": "vpc-*"}}, "Deny"), _invoke()), []),
 ])
 def test_vpc_unfenced_grants(document: str, expected: list[str]) -> None:
     assert VendorguardFunctions()._func_vpc_unfenced_grants(document) == expected
